@@ -1,0 +1,7 @@
+"""`python -m services.notification`: run the notification service (settings from the environment)."""
+
+from services.notification.wiring import build
+from shared.runtime import serve
+
+if __name__ == "__main__":
+    serve("notification", build)

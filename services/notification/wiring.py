@@ -1,0 +1,24 @@
+"""Assembles the notification service for the runtime."""
+
+from __future__ import annotations
+
+from services.notification import handlers, integration
+from services.notification.api import build_router
+from services.notification.application import NotificationApplication
+from services.notification.views import InboxView
+from shared.config import Settings
+from shared.runtime import ServiceParts
+
+UPSTREAM = ("planning", "execution")
+
+
+def build(settings: Settings) -> ServiceParts:
+    app = NotificationApplication(settings, handlers=handlers.HANDLERS)
+    inbox = InboxView(app)
+    return ServiceParts(
+        application=app,
+        router=build_router(app, inbox),
+        translate=integration.translate,
+        upstream=UPSTREAM,
+        views=[inbox],
+    )

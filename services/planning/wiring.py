@@ -1,0 +1,24 @@
+"""Assembles the planning service for the runtime."""
+
+from __future__ import annotations
+
+from services.planning import handlers, integration
+from services.planning.api import build_router
+from services.planning.application import PlanningApplication
+from services.planning.views import CatalogView
+from shared.config import Settings
+from shared.runtime import ServiceParts
+
+UPSTREAM = ("execution",)
+
+
+def build(settings: Settings) -> ServiceParts:
+    app = PlanningApplication(settings, handlers=handlers.HANDLERS)
+    catalog = CatalogView(app)
+    return ServiceParts(
+        application=app,
+        router=build_router(app, catalog),
+        translate=integration.translate,
+        upstream=UPSTREAM,
+        views=[catalog],
+    )

@@ -1,0 +1,40 @@
+"""Reporting archives every integration event it receives."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.application import ProcessingEvent
+
+from contracts import EVENT_TYPES
+from services.reporting.application import ReportingApplication
+from services.reporting.domain import ArchivedEvent, Timeline, timeline_id
+from shared.application import Handlers
+from shared.cloudevents import InboundEvent
+from shared.domain import EventMeta
+
+ARCHIVIST = "system:reporting"
+
+
+def archive(app: ReportingApplication, inbound: InboundEvent,
+            processing_event: ProcessingEvent[UUID]) -> None:
+    envelope = inbound.envelope
+    entry = ArchivedEvent(
+        id=envelope.id, source=envelope.source, type=envelope.type, time=envelope.time,
+        subject=envelope.subject, actor=envelope.actor,
+        aggregate_version=envelope.aggregate_version, correlation_id=envelope.correlation_id,
+        causation_id=envelope.causation_id, reason=envelope.reason,
+        data=inbound.event.model_dump(mode="json"),
+    )
+    meta = EventMeta(actor=ARCHIVIST, correlation_id=envelope.correlation_id or envelope.id,
+                     causation_id=envelope.id)
+    aggregate_id = timeline_id(envelope.subject)
+    if app.exists(aggregate_id):
+        timeline = app.load(aggregate_id, Timeline)
+        timeline.archive(entry, meta)
+    else:
+        timeline = Timeline(id=aggregate_id, subject=envelope.subject, first=entry, meta=meta)
+    processing_event.collect_events(timeline)
+
+
+HANDLERS: Handlers = {model: archive for model in EVENT_TYPES.values()}

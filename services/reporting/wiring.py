@@ -1,0 +1,24 @@
+"""Assembles the reporting service for the runtime."""
+
+from __future__ import annotations
+
+from services.reporting import handlers, integration
+from services.reporting.api import build_router
+from services.reporting.application import ReportingApplication
+from services.reporting.views import ProgressView
+from shared.config import Settings
+from shared.runtime import ServiceParts
+
+UPSTREAM = ("planning", "execution", "notification")
+
+
+def build(settings: Settings) -> ServiceParts:
+    app = ReportingApplication(settings, handlers=handlers.HANDLERS)
+    progress = ProgressView(app)
+    return ServiceParts(
+        application=app,
+        router=build_router(app, progress),
+        translate=integration.translate,
+        upstream=UPSTREAM,
+        views=[progress],
+    )

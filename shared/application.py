@@ -1,0 +1,122 @@
+"""The service layer's base class: an eventsourcing application that also applies
+integration events from other services exactly once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, Mapper, ProcessRecorder, Tracking
+
+from contracts import IntegrationEvent
+from shared.cloudevents import InboundEvent
+from shared.config import Settings
+from shared.domain import Aggregate, Conflict, EventMeta, NotFound
+from shared.store import OrjsonTranscoder, PydanticMapper, prepare_store
+
+TAggregate = TypeVar("TAggregate", bound=Aggregate)
+Handler = Callable[[Any, InboundEvent, ProcessingEvent[UUID]], None]
+"""Reacts to one integration event type: loads aggregates, collects their new events."""
+Handlers = Mapping[type[IntegrationEvent], Handler]
+log = logging.getLogger(__name__)
+
+# Attempts at a command that keeps losing optimistic-concurrency races to other writers.
+MAX_CONFLICT_RETRIES = 5
+
+
+class ServiceApplication(Application[UUID]):
+    """Each service's application: its own event store, its notification log as the
+    outbox, and tracking records that make inbound processing idempotent."""
+
+    recorder: ProcessRecorder
+
+    def __init__(self, settings: Settings, handlers: Handlers | None = None) -> None:
+        self.settings = settings
+        self.handlers: Handlers = handlers or {}
+        prepare_store(settings)
+        super().__init__(env=settings.store_environment())
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(transcoder=OrjsonTranscoder(), mapper_class=PydanticMapper)
+
+    def construct_recorder(self) -> ProcessRecorder:  # type: ignore[override]
+        return self.factory.process_recorder()
+
+    # --- reading ---------------------------------------------------------------
+
+    def load(self, aggregate_id: UUID, kind: type[TAggregate], *, version: int | None = None,
+             label: str | None = None) -> TAggregate:
+        """The aggregate, or ``NotFound`` naming what was asked for."""
+        what = label or kind.__name__.lower()
+        try:
+            aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(f"{what} {aggregate_id} not found") from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"{what} {aggregate_id} not found")
+        return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def max_notification_id(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    # --- inbound integration events ------------------------------------------
+
+    def process_inbound(self, inbound: InboundEvent, tracking: Tracking) -> bool:
+        """Apply an integration event once. Returns False for one already applied.
+
+        The tracking record (position in the producer's sequence, per partition) is
+        written in the same transaction as the events the policy produces, so a
+        redelivered or re-published message can never be applied a second time.
+        """
+        for _ in range(MAX_CONFLICT_RETRIES):
+            if self.recorder.has_tracking_id(tracking.application_name, tracking.notification_id):
+                return False
+            processing_event: ProcessingEvent[UUID] = ProcessingEvent(tracking)
+            self.policy(inbound, processing_event)
+            try:
+                self._record(processing_event)
+            except IntegrityError:
+                if self.recorder.has_tracking_id(
+                    tracking.application_name, tracking.notification_id
+                ):
+                    return False
+                log.info("inbound event lost a race on an aggregate; retrying",
+                         extra={"ce_id": inbound.envelope.id})
+                continue
+            return True
+        raise Conflict(f"could not apply {inbound.envelope.id}: repeated concurrent updates")
+
+    def policy(self, inbound: InboundEvent, processing_event: ProcessingEvent[UUID]) -> None:
+        """Dispatch to the service's handler for this event type; others are ignored."""
+        handler = self.handlers.get(type(inbound.event))
+        if handler is not None:
+            handler(self, inbound, processing_event)
+
+    @staticmethod
+    def meta_caused_by(inbound: InboundEvent, **overrides: Any) -> EventMeta:
+        """Attribution for a change made in reaction to another service's event."""
+        envelope = inbound.envelope
+        values: dict[str, Any] = {
+            "actor": envelope.actor,
+            "correlation_id": envelope.correlation_id or envelope.id,
+            "causation_id": envelope.id,
+        }
+        values.update(overrides)
+        return EventMeta(**values)
+
+    # --- writing ---------------------------------------------------------------
+
+    def save_or_conflict(self, *aggregates: Aggregate) -> None:
+        """Save; a concurrent writer that got there first turns into a 409."""
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            raise Conflict(
+                "the record was changed by someone else at the same time; reload and retry"
+            ) from None

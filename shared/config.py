@@ -1,0 +1,94 @@
+"""Service configuration, read once from the environment (documented in the README)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlparse
+
+SERVICES = ("planning", "execution", "notification", "reporting")
+DEFAULT_PORTS = {"planning": 8001, "execution": 8002, "notification": 8003, "reporting": 8004}
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    # Prefix of every topic and consumer group; tests use their own to stay isolated.
+    namespace: str = "marketflow"
+    store: Literal["sqlite", "postgres"] = "sqlite"
+    sqlite_dir: Path = Path("var/data")
+    postgres_url: str = "postgresql://marketflow:marketflow@127.0.0.1:5432/marketflow"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    tokens_file: Path | None = None
+    relay_poll_seconds: float = 0.05
+    topic_partitions: int = 3
+
+    @classmethod
+    def from_env(cls, service: str, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        if service not in SERVICES:
+            raise ValueError(f"unknown service {service!r}; expected one of {SERVICES}")
+        store = env.get("MARKETFLOW_STORE", "sqlite")
+        if store not in ("sqlite", "postgres"):
+            raise ValueError(f"MARKETFLOW_STORE must be 'sqlite' or 'postgres', not {store!r}")
+        port_var = f"MARKETFLOW_{service.upper()}_PORT"
+        tokens = env.get("MARKETFLOW_TOKENS_FILE")
+        return cls(
+            service=service,
+            kafka_bootstrap=env.get("MARKETFLOW_KAFKA_BOOTSTRAP", cls.kafka_bootstrap),
+            namespace=env.get("MARKETFLOW_NAMESPACE", cls.namespace),
+            store=store,  # type: ignore[arg-type]
+            sqlite_dir=Path(env.get("MARKETFLOW_SQLITE_DIR", str(cls.sqlite_dir))),
+            postgres_url=env.get("MARKETFLOW_POSTGRES_URL", cls.postgres_url),
+            http_host=env.get("MARKETFLOW_HTTP_HOST", cls.http_host),
+            http_port=int(env.get(port_var, DEFAULT_PORTS[service])),
+            tokens_file=Path(tokens) if tokens else None,
+            relay_poll_seconds=float(env.get("MARKETFLOW_RELAY_POLL_SECONDS", "0.05")),
+        )
+
+    def topic(self, service: str | None = None) -> str:
+        return f"{self.namespace}.{service or self.service}.events"
+
+    def dead_letter_topic(self, service: str | None = None) -> str:
+        return self.topic(service) + ".dlq"
+
+    @property
+    def consumer_group(self) -> str:
+        return f"{self.namespace}.{self.service}"
+
+    @property
+    def event_source(self) -> str:
+        return f"/marketflow/{self.service}"
+
+    def store_environment(self) -> dict[str, str]:
+        """The eventsourcing library's own settings for this service's event store."""
+        if self.store == "sqlite":
+            self.sqlite_dir.mkdir(parents=True, exist_ok=True)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_dir / f"{self.namespace}-{self.service}.sqlite3"),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            }
+        url = urlparse(self.postgres_url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "marketflow",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "marketflow"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            # One schema per service: no service can read another's tables by accident.
+            "POSTGRES_SCHEMA": self.postgres_schema,
+            "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_CONN_MAX_AGE": "600",
+            "POSTGRES_LOCK_TIMEOUT": "5",
+        }
+
+    @property
+    def postgres_schema(self) -> str:
+        return f"{self.namespace}_{self.service}".replace(".", "_").replace("-", "_")

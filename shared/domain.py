@@ -1,0 +1,81 @@
+"""Domain building blocks shared by every service: attributed pydantic events on
+eventsourcing aggregates, and the errors a use case may raise."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate as LibraryAggregate
+from eventsourcing.domain import CanInitAggregate, CanMutateAggregate, event
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Aggregate",
+    "Conflict",
+    "DomainError",
+    "EventMeta",
+    "Forbidden",
+    "InvalidCommand",
+    "NotFound",
+    "event",
+]
+
+
+class EventMeta(BaseModel):
+    """Who did it and why: carried by every stored event and every message on the bus."""
+
+    model_config = ConfigDict(frozen=True)
+
+    actor: str = Field(min_length=1, description="member id, or 'system:<component>'")
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    reason: str | None = None
+
+    def caused_by(self, actor: str | None = None) -> EventMeta:
+        """Meta for a follow-up change made on behalf of this one."""
+        return self.model_copy(update={"actor": actor} if actor else {})
+
+
+class DomainEvent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    # Required on every event, so an unattributed change cannot be constructed.
+    meta: EventMeta
+
+
+class Aggregate(LibraryAggregate):
+    """Base aggregate whose events are pydantic models (serialized with orjson)."""
+
+    class Event(DomainEvent, CanMutateAggregate[UUID]):
+        pass
+
+    class Created(Event, CanInitAggregate[UUID]):
+        originator_topic: str
+
+
+class DomainError(Exception):
+    """A command that the domain refuses; the message is shown to the user."""
+
+    status_code = 400
+
+
+class InvalidCommand(DomainError):
+    status_code = 422
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class Conflict(DomainError):
+    """An illegal transition, or a lost race on an aggregate's version."""
+
+    status_code = 409

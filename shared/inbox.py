@@ -1,0 +1,109 @@
+"""Consuming other services' events: decode, validate, apply exactly once.
+
+FastStream subscribers with ``AckPolicy.NACK_ON_ERROR``: the offset is committed only
+after the message was applied (or dead-lettered); a transient failure rewinds to it.
+Idempotence does not rest on offsets: the application records a tracking position per
+(topic, partition) atomically with its own events (see ``ServiceApplication``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from eventsourcing.persistence import Tracking
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
+
+from shared import cloudevents
+from shared.application import ServiceApplication
+from shared.domain import DomainError
+
+log = logging.getLogger(__name__)
+
+# Pause before a failed message is redelivered, so an outage is not a hot loop.
+RETRY_DELAY_SECONDS = 1.0
+
+
+def _raw_body(message: StreamMessage[Any]) -> bytes:
+    # Decoding is ours (cloudevents.decode): a poison body must not fail in the framework.
+    return message.body
+
+
+class Inbox:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        broker: KafkaBroker,
+        producer: AIOKafkaProducer,
+        upstream_services: Sequence[str],
+    ) -> None:
+        self.app = app
+        self.producer = producer
+        self.applied = 0
+        self.duplicates = 0
+        self.dead_lettered = 0
+        settings = app.settings
+        self.topics = [settings.topic(service) for service in upstream_services]
+        if self.topics:
+            # One consumer for all upstream topics: one group member, fewer rebalances.
+            broker.subscriber(
+                *self.topics,
+                group_id=settings.consumer_group,
+                auto_offset_reset="earliest",
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                decoder=_raw_body,
+                title=f"{settings.service}.inbox",
+                description=f"{settings.service} applies upstream events exactly once",
+            )(self.handle)
+
+    async def handle(self, body: bytes, message: KafkaMessage) -> None:
+        record: ConsumerRecord[bytes, bytes] = message.raw_message  # type: ignore[assignment]
+        try:
+            inbound = cloudevents.decode(record.headers, record.value)
+        except cloudevents.PoisonMessage as poison:
+            await self.dead_letter(record, poison.reason, poison.detail)
+            return
+        tracking = Tracking(f"inbox:{record.topic}:{record.partition}", inbound.envelope.sequence)
+        try:
+            applied = await asyncio.to_thread(self.app.process_inbound, inbound, tracking)
+        except DomainError as refused:
+            # Valid message the domain can never accept: retrying would block the partition.
+            await self.dead_letter(record, "refused-by-domain", str(refused))
+            return
+        except Exception:
+            log.exception("failed to apply inbound event; will retry",
+                          extra={"ce_id": inbound.envelope.id, "topic": record.topic})
+            await asyncio.sleep(RETRY_DELAY_SECONDS)
+            raise
+        if applied:
+            self.applied += 1
+        else:
+            self.duplicates += 1
+            log.info("duplicate delivery ignored", extra={"ce_id": inbound.envelope.id})
+
+    async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str,
+                          detail: str) -> None:
+        headers = list(record.headers or ())
+        headers += [
+            ("dlq_reason", reason.encode()),
+            ("dlq_detail", detail[:2000].encode()),
+            ("dlq_consumer", self.app.settings.service.encode()),
+            ("dlq_original_topic", record.topic.encode()),
+            ("dlq_original_partition", str(record.partition).encode()),
+            ("dlq_original_offset", str(record.offset).encode()),
+        ]
+        dead_letter_topic = record.topic + ".dlq"
+        await (await self.producer.send(
+            dead_letter_topic, value=record.value, key=record.key, headers=headers
+        ))
+        self.dead_lettered += 1
+        log.warning("message dead-lettered", extra={
+            "reason": reason, "detail": detail, "topic": record.topic,
+            "partition": record.partition, "offset": record.offset,
+        })
