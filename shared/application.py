@@ -42,7 +42,7 @@ class ServiceApplication(Application[UUID]):
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(transcoder=OrjsonTranscoder(), mapper_class=PydanticMapper)
 
-    def construct_recorder(self) -> ProcessRecorder:  # type: ignore[override]
+    def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
 
     # --- reading ---------------------------------------------------------------
@@ -52,7 +52,7 @@ class ServiceApplication(Application[UUID]):
         """The aggregate, or ``NotFound`` naming what was asked for."""
         what = label or kind.__name__.lower()
         try:
-            aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFound(f"{what} {aggregate_id} not found") from None
         if not isinstance(aggregate, kind):

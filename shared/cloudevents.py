@@ -87,7 +87,8 @@ def decode(headers: Iterable[tuple[str, bytes]] | None, body: bytes | None) -> I
         if not attributes.get(name)
     ]
     if missing:
-        raise PoisonMessage("missing-attributes", "missing CloudEvents headers: " + ", ".join(missing))
+        raise PoisonMessage("missing-attributes",
+                            "missing CloudEvents headers: " + ", ".join(missing))
     if attributes["ce_specversion"] != SPEC_VERSION:
         raise PoisonMessage("unsupported-specversion", attributes["ce_specversion"])
     content_type = attributes.get("content-type", CONTENT_TYPE)

@@ -63,7 +63,7 @@ class Inbox:
             )(self.handle)
 
     async def handle(self, body: bytes, message: KafkaMessage) -> None:
-        record: ConsumerRecord[bytes, bytes] = message.raw_message  # type: ignore[assignment]
+        record: ConsumerRecord[bytes, bytes] = message.raw_message
         try:
             inbound = cloudevents.decode(record.headers, record.value)
         except cloudevents.PoisonMessage as poison:

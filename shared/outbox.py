@@ -5,6 +5,7 @@ acknowledged every message (acks=all, idempotent producer)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,9 @@ from shared.application import ServiceApplication
 from shared.domain import EventMeta
 
 log = logging.getLogger(__name__)
+
+MIN_BACKOFF_SECONDS = 0.2
+MAX_BACKOFF_SECONDS = 30.0
 
 Translator = Callable[[Any], IntegrationEvent | None]
 """Maps a stored domain event to the integration event others see, or None if private."""
@@ -44,6 +48,7 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.position_name = f"outbox:{self.topic}"
         self.position = 0
+        self.failures = 0
         self._wakeup = asyncio.Event()
 
     def wake(self) -> None:
@@ -51,16 +56,30 @@ class OutboxRelay:
         self._wakeup.set()
 
     async def run(self) -> None:
-        self.position = await asyncio.to_thread(self._recorded_position)
-        log.info("outbox relay starting", extra={"topic": self.topic, "position": self.position})
+        """Relay forever. On any failure, start again from the recorded position: what
+        was published but not recorded is published again, and consumers drop it."""
+        backoff = MIN_BACKOFF_SECONDS
         while True:
-            published = await self.relay_once()
-            if published == 0:
-                self._wakeup.clear()
-                try:
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
-                except TimeoutError:
-                    pass
+            try:
+                self.position = await asyncio.to_thread(self._recorded_position)
+                log.info("outbox relay starting",
+                         extra={"topic": self.topic, "position": self.position})
+                while True:
+                    published = await self.relay_once()
+                    backoff = MIN_BACKOFF_SECONDS
+                    if published == 0:
+                        self._wakeup.clear()
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._wakeup.wait(),
+                                                   timeout=self.poll_seconds)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.failures += 1
+                log.exception("outbox relay failed; resuming from the recorded position",
+                              extra={"topic": self.topic, "retry_in_seconds": backoff})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     async def relay_once(self) -> int:
         """Publish the next batch; returns how many notifications it covered."""

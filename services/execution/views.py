@@ -37,7 +37,7 @@ class TaskBoardView(View):
     def query(self, *, assignee_id: str | None = None,
               campaign_id: UUID | None = None) -> list[dict[str, Any]]:
         self.catch_up()
-        rows = self.tasks.values()
+        rows = list(self.tasks.values())
         if assignee_id is not None:
             rows = [row for row in rows if row["assignee_id"] == assignee_id]
         if campaign_id is not None:

@@ -1,4 +1,4 @@
-"""`python -m services.notification`: run the notification service (settings from the environment)."""
+"""`python -m services.notification`: run the notification service (settings from env)."""
 
 from services.notification.wiring import build
 from shared.runtime import serve

@@ -1,0 +1,43 @@
+# Marketflow: `make run` serves the system locally, `make test` runs the whole suite.
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+PY := .venv/bin/python
+
+.PHONY: install run test unit lint contracts infra-up infra-down clean
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+# The workspace, exactly as locked in uv.lock.
+install: $(UV)
+	$(UV) sync --frozen --quiet
+
+run: install
+	deploy/local/run.sh
+
+# Whole suite against the real Kafka and PostgreSQL (started here when not configured).
+test: install infra-up
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+unit: install
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+lint: install
+	.venv/bin/ruff check contracts shared services tests
+	.venv/bin/mypy contracts shared services
+
+# Regenerate the checked-in JSON Schemas after changing contracts/.
+contracts: install
+	$(PY) -m contracts.schemas
+
+infra-up:
+	deploy/local/infra.sh up
+
+infra-down:
+	deploy/local/infra.sh down
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

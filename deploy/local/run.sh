@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# `make run`: Kafka + the four services on SQLite, a demo campaign, served until Ctrl-C.
+# Stops what it started (a Kafka that was already running is left running).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+PY=.venv/bin/python
+VAR="$ROOT/var"
+mkdir -p "$VAR/log" "$VAR/data"
+SERVICES=(planning execution notification reporting)
+declare -A PORTS=([planning]=8001 [execution]=8002 [notification]=8003 [reporting]=8004)
+PIDS=()
+STARTED_KAFKA=false
+
+stop_all() {
+  trap - INT TERM EXIT
+  echo; echo "run.sh: stopping the services"
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if $STARTED_KAFKA; then deploy/local/kafka.sh stop; fi
+}
+trap stop_all INT TERM EXIT
+
+if [[ -z "${MARKETFLOW_KAFKA_BOOTSTRAP:+x}" ]] && ! deploy/local/kafka.sh status >/dev/null 2>&1; then
+  STARTED_KAFKA=true
+fi
+deploy/local/infra.sh up --kafka-only
+
+export MARKETFLOW_STORE=sqlite MARKETFLOW_SQLITE_DIR="$VAR/data"
+export MARKETFLOW_TOKENS_FILE="${MARKETFLOW_TOKENS_FILE:-$VAR/demo-tokens.json}"
+if [[ ! -f "$MARKETFLOW_TOKENS_FILE" ]]; then
+  # Fresh random demo tokens, kept across runs so bookmarked commands keep working.
+  "$PY" - "$MARKETFLOW_TOKENS_FILE" <<'PYEOF'
+import json, secrets, sys
+members = {"anna": "Anna (marketing manager)", "ben": "Ben (writer)",
+           "carla": "Carla (designer)", "dave": "Dave (web)"}
+tokens = {f"mf_{member}_{secrets.token_urlsafe(12)}": {"member_id": member, "name": name}
+          for member, name in members.items()}
+with open(sys.argv[1], "w") as f:
+    json.dump(tokens, f, indent=2)
+PYEOF
+fi
+
+for service in "${SERVICES[@]}"; do
+  "$PY" -m "services.$service" >>"$VAR/log/$service.log" 2>&1 &
+  PIDS+=($!)
+done
+
+for service in "${SERVICES[@]}"; do
+  port=${PORTS[$service]}
+  for _ in $(seq 1 120); do
+    if "$PY" -c "import httpx,sys; sys.exit(httpx.get('http://127.0.0.1:$port/health/ready').status_code != 200)" 2>/dev/null; then
+      break
+    fi
+    sleep 0.5
+  done
+  if ! "$PY" -c "import httpx,sys; sys.exit(httpx.get('http://127.0.0.1:$port/health/ready').status_code != 200)" 2>/dev/null; then
+    echo "run.sh: $service did not become ready; last log lines:" >&2
+    tail -n 30 "$VAR/log/$service.log" >&2
+    exit 1
+  fi
+done
+
+campaign=$("$PY" deploy/local/seed_demo.py "$MARKETFLOW_TOKENS_FILE")
+
+cat <<INFO
+
+Marketflow is running (SQLite stores in var/data, logs in var/log, Kafka ${MARKETFLOW_KAFKA_BOOTSTRAP:-127.0.0.1:9092}).
+
+  planning      http://127.0.0.1:8001/docs
+  execution     http://127.0.0.1:8002/docs
+  notification  http://127.0.0.1:8003/docs
+  reporting     http://127.0.0.1:8004/docs
+
+Demo members and their bearer tokens ($MARKETFLOW_TOKENS_FILE):
+$("$PY" -c "
+import json,sys
+for token, m in json.load(open(sys.argv[1])).items(): print(f'  {m[\"member_id\"]:<6} {token}   {m[\"name\"]}')
+" "$MARKETFLOW_TOKENS_FILE")
+
+Demo campaign $campaign, for example:
+  curl -H "Authorization: Bearer <ben's token>" 'http://127.0.0.1:8002/tasks?assignee=me'
+  curl -H "Authorization: Bearer <any token>" http://127.0.0.1:8004/campaigns/$campaign/progress
+
+Press Ctrl-C to stop.
+INFO
+wait -n "${PIDS[@]}" || true
+echo "run.sh: a service exited; see var/log" >&2

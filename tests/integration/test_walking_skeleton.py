@@ -1,0 +1,139 @@
+"""The walking skeleton end to end: planning -> execution -> notification -> reporting,
+over real Kafka, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from contracts import EVENT_TYPES
+from tests.harness import Environment, RunningService, auth, eventually, plan_launch, start_service
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def system(env: Environment) -> AsyncIterator[dict[str, RunningService]]:
+    services = {name: await start_service(env, name)
+                for name in ("planning", "execution", "notification", "reporting")}
+    yield services
+    for service in services.values():
+        await service.stop()
+
+
+async def ben_tasks(execution: RunningService) -> list[dict[str, Any]]:
+    response = await execution.http.get("/tasks", params={"assignee": "me"},
+                                        headers=auth("ben"))
+    assert response.status_code == 200, response.text
+    tasks: list[dict[str, Any]] = response.json()
+    return tasks
+
+
+async def test_campaign_flows_through_all_four_services(
+    system: dict[str, RunningService], env: Environment
+) -> None:
+    planning, execution = system["planning"], system["execution"]
+    notification, reporting = system["notification"], system["reporting"]
+    campaign = await plan_launch(planning)
+    campaign_id = campaign["id"]
+
+    tasks = await eventually(lambda: ben_tasks(execution), what="ben's tasks in execution")
+    tasks = await eventually(
+        lambda: _when(ben_tasks(execution), lambda rows: len(rows) == 2), what="both tasks")
+    assert {task["key"] for task in tasks} == {"brief", "post"}
+    assert all(task["status"] == "open" for task in tasks)
+
+    async def ben_notifications() -> list[dict[str, Any]]:
+        response = await notification.http.get("/notifications", headers=auth("ben"))
+        rows: list[dict[str, Any]] = response.json()
+        return rows if len(rows) == 2 else []
+
+    notes = await eventually(ben_notifications, what="two notifications for ben")
+    assert {note["kind"] for note in notes} == {"task.assigned"}
+    assert any("Write launch brief" in note["text"] for note in notes)
+
+    async def progress() -> dict[str, Any] | None:
+        response = await reporting.http.get(f"/campaigns/{campaign_id}/progress",
+                                            headers=auth("anna"))
+        return response.json() if response.status_code == 200 else None
+
+    report = await eventually(
+        lambda: _when(progress(), lambda r: r["tasks_total"] == 3 and r["tasks_open"] == 3),
+        what="reporting to see three open tasks")
+    assert report["tasks_done"] == 0
+
+    brief = next(task for task in tasks if task["key"] == "brief")
+    response = await execution.http.post(f"/tasks/{brief['id']}/complete", headers=auth("ben"))
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "done"
+
+    report = await eventually(lambda: _when(progress(), lambda r: r["tasks_done"] == 1),
+                              what="reporting to see the completed task")
+    assert report["percent_done"] == pytest.approx(33.3)
+
+    async def history() -> list[dict[str, Any]]:
+        response = await reporting.http.get(f"/tasks/{brief['id']}/history",
+                                            headers=auth("anna"))
+        events: list[dict[str, Any]] = response.json().get("events", [])
+        return events if len(events) == 3 else []
+
+    events = await eventually(history, what="the task's three archived events")
+    assert [event["type"] for event in events] == [
+        "marketflow.execution.task.opened.v1",
+        "marketflow.execution.task.assigned.v1",
+        "marketflow.execution.task.completed.v1",
+    ]
+    # Opening and assignment were caused by anna planning the campaign; ben completed it.
+    assert [event["actor"] for event in events] == ["anna", "anna", "ben"]
+    assert events[0]["causation_id"] == f"{campaign_id}:1"
+    assert all(event["time"] for event in events)
+
+    async def planning_sees_done() -> dict[str, Any] | None:
+        response = await planning.http.get(f"/campaigns/{campaign_id}", headers=auth("anna"))
+        statuses = {task["key"]: task["status"] for task in response.json()["tasks"]}
+        return statuses if statuses["brief"] == "done" else None
+
+    statuses = await eventually(planning_sees_done, what="planning to follow task progress")
+    assert statuses == {"brief": "done", "visuals": "open", "post": "open"}
+
+    await _independent_consumer_sees_cloudevents(env, brief["id"])
+
+
+async def _independent_consumer_sees_cloudevents(env: Environment, task_id: str) -> None:
+    """What another system subscribing to execution's topic receives."""
+    consumer = AIOKafkaConsumer(
+        f"{env.namespace}.execution.events", bootstrap_servers=env.kafka_bootstrap,
+        group_id=f"{env.namespace}.outsider-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest", enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        records = []
+        batches = await consumer.getmany(timeout_ms=10_000)
+        for batch in batches.values():
+            records.extend(batch)
+    finally:
+        await consumer.stop()
+    mine = [record for record in records if record.key == task_id.encode()]
+    assert len(mine) == 3, f"expected 3 messages keyed by the task id, got {len(mine)}"
+    for record in mine:
+        headers = {name: value.decode() for name, value in record.headers}
+        assert headers["ce_specversion"] == "1.0"
+        assert headers["content-type"] == "application/json"
+        assert headers["ce_source"] == "/marketflow/execution"
+        assert headers["ce_subject"] == task_id
+        assert headers["ce_actor"] in {"anna", "ben"}
+        assert headers["ce_id"] == f"{task_id}:{headers['ce_aggregateversion']}"
+        EVENT_TYPES[headers["ce_type"]].model_validate(orjson.loads(record.value))
+    assert len({record.partition for record in mine}) == 1, "one aggregate, one partition"
+    assert [record.offset for record in mine] == sorted(record.offset for record in mine)
+
+
+async def _when(awaitable: Any, predicate: Any) -> Any:
+    value = await awaitable
+    return value if value and predicate(value) else None
