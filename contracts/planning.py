@@ -1,11 +1,15 @@
-"""Events published by the planning service on ``marketflow.planning.events``."""
+"""Events published by the planning service on ``marketflow.planning.events``.
+
+Additive evolution only within a version: new fields must be optional with a default.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Self
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from contracts.base import Contract, IntegrationEvent
 
@@ -26,6 +30,20 @@ class PlaybookDefined(IntegrationEvent):
     tasks: list[PlaybookTaskTemplate]
 
 
+class ApprovalStep(Contract):
+    """One step of a deliverable's approval chain: a role or a named member, N of M."""
+
+    role: str | None = Field(default=None, description="any member holding this role")
+    member_id: str | None = Field(default=None, description="or exactly this member")
+    required_approvals: int = Field(default=1, ge=1, description="N of the M eligible")
+
+    @model_validator(mode="after")
+    def _one_approver_kind(self) -> Self:
+        if (self.role is None) == (self.member_id is None):
+            raise ValueError("an approval step names either a role or a member_id")
+        return self
+
+
 class PlannedTask(Contract):
     task_id: UUID
     key: str
@@ -33,6 +51,20 @@ class PlannedTask(Contract):
     role: str
     due_date: date
     assignee_id: str | None = Field(description="member holding the role; null: unassigned")
+    description: str = ""
+    deliverable: str | None = Field(default=None, description="deliverable type, if any")
+    effort_hours: float | None = Field(default=None, ge=0)
+    start_date: date | None = None
+    depends_on: list[UUID] = Field(default_factory=list, description="task ids")
+    queue: str | None = Field(default=None,
+                              description="team queue the task lands in when unassigned")
+    approval_chain: list[ApprovalStep] = Field(default_factory=list)
+    consulted_roles: list[str] = Field(default_factory=list)
+    informed_roles: list[str] = Field(default_factory=list)
+    role_members: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="role -> members holding it in this campaign (approvers, consulted)",
+    )
 
 
 class CampaignPlanned(IntegrationEvent):
@@ -44,3 +76,66 @@ class CampaignPlanned(IntegrationEvent):
     playbook_version: int = Field(ge=1)
     launch_date: date
     tasks: list[PlannedTask]
+    team_id: str | None = None
+
+
+class CampaignTasksRevised(IntegrationEvent):
+    """Rescheduling or a move to a new playbook version. Tasks already done keep their
+    dates; ``updated`` lists tasks whose dates or definition changed."""
+
+    event_type = "marketflow.planning.campaign.tasks_revised.v1"
+
+    campaign_id: UUID
+    reason: str
+    added: list[PlannedTask] = Field(default_factory=list)
+    updated: list[PlannedTask] = Field(default_factory=list)
+    removed: list[UUID] = Field(default_factory=list)
+
+
+class CampaignCancelled(IntegrationEvent):
+    event_type = "marketflow.planning.campaign.cancelled.v1"
+
+    campaign_id: UUID
+    reason: str
+
+
+class CampaignCompleted(IntegrationEvent):
+    event_type = "marketflow.planning.campaign.completed.v1"
+
+    campaign_id: UUID
+
+
+class MemberRegistered(IntegrationEvent):
+    """A member joined the team directory, or changed (the full current state)."""
+
+    event_type = "marketflow.planning.member.registered.v1"
+
+    member_id: str
+    name: str
+    email: str | None = None
+    team_ids: list[str] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=list)
+    manager_id: str | None = None
+    weekly_capacity_hours: float = Field(default=40, ge=0)
+    active: bool = True
+
+
+class AbsenceRecorded(IntegrationEvent):
+    """A member will be away; their open work should go to the backup (or back to the
+    queue) from ``starts_on`` to ``ends_on`` inclusive."""
+
+    event_type = "marketflow.planning.member.absence_recorded.v1"
+
+    absence_id: UUID
+    member_id: str
+    starts_on: date
+    ends_on: date
+    backup_member_id: str | None = None
+    reason: str | None = None
+
+
+class AbsenceCancelled(IntegrationEvent):
+    event_type = "marketflow.planning.member.absence_cancelled.v1"
+
+    absence_id: UUID
+    member_id: str
