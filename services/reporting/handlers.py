@@ -9,6 +9,7 @@ from eventsourcing.application import ProcessingEvent
 from contracts import EVENT_TYPES
 from services.reporting.application import ReportingApplication
 from services.reporting.domain import ArchivedEvent, Timeline, timeline_id
+from services.reporting.progress import campaign_of
 from shared.application import Handlers
 from shared.cloudevents import InboundEvent
 from shared.domain import EventMeta
@@ -28,13 +29,20 @@ def archive(app: ReportingApplication, inbound: InboundEvent,
     )
     meta = EventMeta(actor=ARCHIVIST, correlation_id=envelope.correlation_id or envelope.id,
                      causation_id=envelope.id)
-    aggregate_id = timeline_id(envelope.subject)
-    if app.exists(aggregate_id):
-        timeline = app.load(aggregate_id, Timeline)
-        timeline.archive(entry, meta)
-    else:
-        timeline = Timeline(id=aggregate_id, subject=envelope.subject, first=entry, meta=meta)
-    processing_event.collect_events(timeline)
+    # Filed under its subject, and under its campaign so that a campaign's whole story
+    # (and its state at any past moment) is one read.
+    subjects = [envelope.subject]
+    campaign_id = campaign_of(entry)
+    if campaign_id is not None and campaign_id != envelope.subject:
+        subjects.append(campaign_id)
+    for subject in subjects:
+        aggregate_id = timeline_id(subject)
+        if app.exists(aggregate_id):
+            timeline = app.load(aggregate_id, Timeline)
+            timeline.archive(entry, meta)
+        else:
+            timeline = Timeline(id=aggregate_id, subject=subject, first=entry, meta=meta)
+        processing_event.collect_events(timeline)
 
 
 HANDLERS: Handlers = {model: archive for model in EVENT_TYPES.values()}

@@ -6,11 +6,8 @@ from collections import Counter
 from typing import Any
 
 from services.reporting.domain import ArchivedEvent, Timeline
+from services.reporting.progress import CampaignProgress, campaign_of
 from shared.views import View
-
-TASK_OPENED = "marketflow.execution.task.opened.v1"
-TASK_COMPLETED = "marketflow.execution.task.completed.v1"
-CAMPAIGN_PLANNED = "marketflow.planning.campaign.planned.v1"
 
 
 class ProgressView(View):
@@ -18,9 +15,9 @@ class ProgressView(View):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.campaigns: dict[str, dict[str, Any]] = {}
-        self.task_status: dict[str, dict[str, str]] = {}
+        self.campaigns: dict[str, CampaignProgress] = {}
         self.archived_by_type: Counter[str] = Counter()
+        self.seen: set[str] = set()
 
     def apply(self, domain_event: Any) -> None:
         if isinstance(domain_event, Timeline.Started):  # type: ignore[attr-defined]
@@ -29,35 +26,22 @@ class ProgressView(View):
             self._archived(domain_event.entry)
 
     def _archived(self, entry: ArchivedEvent) -> None:
+        # One integration event is stored on its subject's and its campaign's timelines.
+        if entry.id in self.seen:
+            return
+        self.seen.add(entry.id)
         self.archived_by_type[entry.type] += 1
-        data = entry.data
-        if entry.type == CAMPAIGN_PLANNED:
-            self.campaigns[data["campaign_id"]] = {
-                "name": data["name"], "launch_date": data["launch_date"],
-                "planned_tasks": len(data["tasks"]),
-            }
-        elif entry.type == TASK_OPENED:
-            self.task_status.setdefault(data["campaign_id"], {})[data["task_id"]] = "open"
-        elif entry.type == TASK_COMPLETED:
-            self.task_status.setdefault(data["campaign_id"], {})[data["task_id"]] = "done"
+        campaign_id = campaign_of(entry)
+        if campaign_id is not None:
+            progress = self.campaigns.get(campaign_id)
+            if progress is None:
+                progress = self.campaigns[campaign_id] = CampaignProgress(campaign_id)
+            progress.apply(entry)
 
     def progress(self, campaign_id: str) -> dict[str, Any] | None:
         self.catch_up()
-        campaign = self.campaigns.get(campaign_id)
-        statuses = self.task_status.get(campaign_id, {})
-        if campaign is None and not statuses:
-            return None
-        done = sum(1 for status in statuses.values() if status == "done")
-        total = max(len(statuses), campaign["planned_tasks"] if campaign else 0)
-        return {
-            "campaign_id": campaign_id,
-            "name": campaign["name"] if campaign else None,
-            "launch_date": campaign["launch_date"] if campaign else None,
-            "tasks_total": total,
-            "tasks_open": len(statuses) - done,
-            "tasks_done": done,
-            "percent_done": round(100 * done / total, 1) if total else 0.0,
-        }
+        progress = self.campaigns.get(campaign_id)
+        return progress.report() if progress else None
 
     def totals(self) -> dict[str, int]:
         self.catch_up()

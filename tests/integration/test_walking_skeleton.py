@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -68,6 +69,7 @@ async def test_campaign_flows_through_all_four_services(
     assert report["tasks_done"] == 0
 
     brief = next(task for task in tasks if task["key"] == "brief")
+    before_completion = datetime.now(UTC)
     response = await execution.http.post(f"/tasks/{brief['id']}/complete", headers=auth("ben"))
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "done"
@@ -75,6 +77,22 @@ async def test_campaign_flows_through_all_four_services(
     report = await eventually(lambda: _when(progress(), lambda r: r["tasks_done"] == 1),
                               what="reporting to see the completed task")
     assert report["percent_done"] == pytest.approx(33.3)
+
+    # Point in time: the archive answers what progress looked like before ben finished.
+    response = await reporting.http.get(
+        f"/campaigns/{campaign_id}/progress",
+        params={"as_of": before_completion.isoformat()}, headers=auth("anna"))
+    assert response.status_code == 200, response.text
+    assert (response.json()["tasks_open"], response.json()["tasks_done"]) == (3, 0)
+    response = await reporting.http.get(f"/campaigns/{campaign_id}/progress",
+                                        params={"as_of": "2026-01-01T00:00:00"},
+                                        headers=auth("anna"))
+    assert response.status_code == 422 and "time zone" in response.text
+    response = await reporting.http.get(f"/campaigns/{campaign_id}/history", headers=auth("anna"))
+    campaign_story = [event["type"].split(".", 2)[2] for event in response.json()["events"]]
+    assert campaign_story[0] == "campaign.planned.v1"
+    assert campaign_story.count("task.opened.v1") == 3
+    assert campaign_story.count("task.completed.v1") == 1
 
     async def history() -> list[dict[str, Any]]:
         response = await reporting.http.get(f"/tasks/{brief['id']}/history",
