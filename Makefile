@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 
-.PHONY: install run test unit lint contracts infra-up infra-down clean
+.PHONY: install run test unit lint contracts bench infra-up infra-down clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -27,7 +27,12 @@ unit: install
 
 lint: install
 	.venv/bin/ruff check contracts shared services tests
-	.venv/bin/mypy contracts shared services
+	.venv/bin/mypy contracts shared services tests/benchmarks
+
+# Figures beside raw baselines from the same run; results in var/bench/results.json.
+SCALE ?= small
+bench: install infra-up
+	$(PY) -m tests.benchmarks --scale $(SCALE) --out var/bench/results.json
 
 # Regenerate the checked-in JSON Schemas after changing contracts/.
 contracts: install

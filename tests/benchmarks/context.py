@@ -1,0 +1,161 @@
+"""What a benchmark run works in: real Kafka, a PostgreSQL database of its own, and
+service processes started the way `make run` starts them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import httpx
+import psycopg
+from psycopg import sql
+
+from services.execution.application import ExecutionApplication
+from services.execution.domain import Task
+from services.execution.handlers import HANDLERS as EXECUTION_HANDLERS
+from shared.config import Settings
+from shared.domain import EventMeta
+
+ROOT = Path(__file__).resolve().parents[2]
+PLANNER = EventMeta(actor="anna")
+ASSIGNEE = "ben"
+
+
+@dataclass
+class BenchContext:
+    scale: str
+    kafka_bootstrap: str
+    server_url: str
+    database_url: str = ""
+    workdir: Path = field(default_factory=lambda: ROOT / "var" / "bench")
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, scale: str) -> BenchContext:
+        context = cls(
+            scale=scale,
+            kafka_bootstrap=os.environ.get("MARKETFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+            server_url=os.environ.get(
+                "MARKETFLOW_POSTGRES_URL",
+                "postgresql://marketflow:marketflow@127.0.0.1:5432/marketflow"),
+        )
+        name = f"marketflow_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(context.server_url, autocommit=True) as connection:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        context.database_url = context.server_url.rpartition("/")[0] + "/" + name
+        context.workdir.mkdir(parents=True, exist_ok=True)
+        return context
+
+    def close(self) -> None:
+        for process in self.processes:
+            stop_process(process)
+        name = self.database_url.rpartition("/")[2]
+        with psycopg.connect(self.server_url, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    def namespace(self, label: str) -> str:
+        return f"bench{label}{uuid.uuid4().hex[:6]}"
+
+    def settings(self, service: str, namespace: str) -> Settings:
+        return replace(Settings(service=service), kafka_bootstrap=self.kafka_bootstrap,
+                       namespace=namespace, store="postgres", postgres_url=self.database_url)
+
+    def tokens_file(self) -> Path:
+        path = self.workdir / "tokens.json"
+        path.write_text(json.dumps({"bench-ben": {"member_id": ASSIGNEE, "name": "Ben"}}))
+        return path
+
+    def start_service(self, service: str, namespace: str) -> tuple[subprocess.Popen[bytes], str]:
+        port = free_port()
+        env = {
+            **os.environ,
+            "MARKETFLOW_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "MARKETFLOW_NAMESPACE": namespace,
+            "MARKETFLOW_STORE": "postgres",
+            "MARKETFLOW_POSTGRES_URL": self.database_url,
+            f"MARKETFLOW_{service.upper()}_PORT": str(port),
+            "MARKETFLOW_TOKENS_FILE": str(self.tokens_file()),
+        }
+        log = (self.workdir / f"{namespace}-{service}.log").open("wb")
+        process = subprocess.Popen([sys.executable, "-m", f"services.{service}"], env=env,
+                                   stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        self.processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(url, process, what=service)
+        return process, url
+
+    def start_baseline_app(self) -> tuple[subprocess.Popen[bytes], str]:
+        port = free_port()
+        env = {**os.environ, "MARKETFLOW_POSTGRES_URL": self.database_url}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "tests.benchmarks.baseline_app:app",
+             "--port", str(port), "--no-access-log", "--log-level", "warning"],
+            env=env, cwd=ROOT)
+        self.processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(url, process, what="baseline app")
+        return process, url
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode} before it was ready")
+        try:
+            if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} was not ready within 90 s")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def peak_rss_mib(pid: int) -> float:
+    """VmHWM: the process's peak resident set so far."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for pid {pid}")
+
+
+def execution_app(context: BenchContext, namespace: str) -> ExecutionApplication:
+    return ExecutionApplication(context.settings("execution", namespace),
+                                handlers=EXECUTION_HANDLERS)
+
+
+def open_assigned_task(app: ExecutionApplication, campaign_id: uuid.UUID,
+                       index: int) -> uuid.UUID:
+    """One use case of execution's: a task opened from a campaign and assigned."""
+    task = Task(id=uuid.uuid5(campaign_id, f"task-{index}"), campaign_id=campaign_id,
+                key=f"task-{index}", title=f"Benchmark task {index}", role="writer",
+                due_date=dt.date(2027, 6, 1), meta=PLANNER)
+    task.assign(ASSIGNEE, PLANNER)
+    app.save_or_conflict(task)
+    return task.id

@@ -1,0 +1,415 @@
+"""The six benchmark scenarios of the issue; each returns figures with baselines."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+import time
+import uuid
+from collections.abc import Callable
+from functools import partial
+from typing import Any, cast
+
+import httpx
+import orjson
+import psycopg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from contracts import execution as execution_contract
+from services.reporting.application import ReportingApplication
+from services.reporting.domain import ArchivedEvent, Timeline, timeline_id
+from services.reporting.handlers import HANDLERS as REPORTING_HANDLERS
+from services.reporting.views import ProgressView
+from shared import cloudevents
+from shared.domain import EventMeta
+from shared.runtime import ensure_topics
+from tests.benchmarks.context import (
+    ASSIGNEE,
+    BenchContext,
+    execution_app,
+    open_assigned_task,
+    peak_rss_mib,
+    stop_process,
+)
+from tests.benchmarks.results import Result, percentile, result
+
+SIZES: dict[str, dict[str, Any]] = {
+    "smoke": {"commands": 40, "http": 40, "concurrency": 4, "pipeline_tasks": 40,
+              "rate": 50, "seconds": 1, "replay": [600, 1200], "audit": [600, 1200],
+              "queries": 20},
+    "small": {"commands": 1500, "http": 1500, "concurrency": 16, "pipeline_tasks": 1500,
+              "rate": 200, "seconds": 10, "replay": [30_000, 90_000],
+              "audit": [30_000, 90_000], "queries": 200},
+    "full": {"commands": 5000, "http": 5000, "concurrency": 32, "pipeline_tasks": 5000,
+             "rate": 400, "seconds": 20, "replay": [100_000, 300_000, 1_000_000],
+             "audit": [100_000, 1_000_000], "queries": 500},
+}
+BEN = EventMeta(actor=ASSIGNEE)
+
+
+# 1. Durable commands -------------------------------------------------------------
+
+def durable_commands(context: BenchContext) -> list[Result]:
+    n = SIZES[context.scale]["commands"]
+    app = execution_app(context, context.namespace("cmd"))
+    campaign_id = uuid.uuid4()
+    started = time.perf_counter()
+    task_ids = [open_assigned_task(app, campaign_id, i) for i in range(n)]
+    for task_id in task_ids:
+        app.complete_task(task_id, BEN)
+    elapsed = time.perf_counter() - started
+    app.close()
+    commands_per_second = 2 * n / elapsed
+
+    with psycopg.connect(context.database_url, autocommit=True) as connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS bench_insert_baseline "
+                           "(id bigserial PRIMARY KEY, body jsonb)")
+        body = Jsonb({"task_id": str(uuid.uuid4()), "assignee_id": ASSIGNEE, "padding": "x" * 200})
+        started = time.perf_counter()
+        for _ in range(2 * n):  # autocommit: one transaction per INSERT
+            connection.execute("INSERT INTO bench_insert_baseline (body) VALUES (%s)", (body,))
+        inserts_per_second = 2 * n / (time.perf_counter() - started)
+    return [result("commands.use_case_layer.postgres", commands_per_second, "commands/s",
+                   inserts_per_second, context.scale,
+                   "open+assign and complete via ExecutionApplication; baseline: 1-row INSERT "
+                   "transactions")]
+
+
+# 2. Commands over HTTP ----------------------------------------------------------
+
+async def _load(url: str, paths: list[str], body: dict[str, Any], concurrency: int,
+                headers: dict[str, str]) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    queue = list(paths)
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30,
+                                 limits=httpx.Limits(max_connections=concurrency)) as client:
+        async def worker() -> None:
+            while queue:
+                path = queue.pop()
+                started = time.perf_counter()
+                response = await client.post(path, json=body)
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status_code >= 400:
+                    raise RuntimeError(f"POST {path}: {response.status_code} {response.text}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return len(paths) / (time.perf_counter() - started), latencies
+
+
+def http_commands(context: BenchContext, memory: dict[str, float]) -> list[Result]:
+    size = SIZES[context.scale]
+    n, concurrency = size["http"], size["concurrency"]
+    namespace = context.namespace("http")
+    app = execution_app(context, namespace)
+    campaign_id = uuid.uuid4()
+    task_ids = [open_assigned_task(app, campaign_id, i) for i in range(n)]
+    app.close()
+    process, url = context.start_service("execution", namespace)
+    rate, latencies = asyncio.run(_load(
+        url, [f"/tasks/{task_id}/complete" for task_id in task_ids], {}, concurrency,
+        {"Authorization": "Bearer bench-ben"}))
+    memory["execution (http load)"] = peak_rss_mib(process.pid)
+    stop_process(process)
+
+    baseline_process, baseline_url = context.start_baseline_app()
+    base_rate, base_latencies = asyncio.run(_load(
+        baseline_url, ["/baseline"] * n, {"task_id": str(uuid.uuid4())}, concurrency, {}))
+    memory["baseline app (http load)"] = peak_rss_mib(baseline_process.pid)
+    stop_process(baseline_process)
+    note = f"POST /tasks/{{id}}/complete at concurrency {concurrency}"
+    return [
+        result("http.complete_task.throughput", rate, "requests/s", base_rate, context.scale,
+               note),
+        result("http.complete_task.p50", percentile(latencies, 0.5), "ms",
+               percentile(base_latencies, 0.5), context.scale, note),
+        result("http.complete_task.p99", percentile(latencies, 0.99), "ms",
+               percentile(base_latencies, 0.99), context.scale, note),
+    ]
+
+
+# 3. Event pipeline ----------------------------------------------------------------
+
+def _archived_execution_events(url: str) -> int:
+    response = httpx.get(f"{url}/archive", headers={"Authorization": "Bearer bench-ben"},
+                         timeout=30)
+    counts: dict[str, int] = response.json()["archived_by_type"]
+    return sum(count for kind, count in counts.items() if ".execution." in kind)
+
+
+def _wait_for(probe: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if probe():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def _commit_to_archive_latencies(context: BenchContext, namespace: str,
+                                 since: dt.datetime) -> list[float]:
+    """From reporting's store: when each event became visible, minus when it was made."""
+    app = ReportingApplication(context.settings("reporting", namespace))
+    first_seen: dict[str, float] = {}
+    position = 0
+    while rows := app.recorder.select_notifications(start=position + 1, limit=1000):
+        position = rows[-1].id
+        for row in rows:
+            stored = app.mapper.to_domain_event(row)
+            entry: ArchivedEvent | None = getattr(stored, "first", None) or getattr(
+                stored, "entry", None)
+            if entry is None or ".execution." not in entry.type or entry.time < since:
+                continue
+            latency = (stored.timestamp - entry.time).total_seconds() * 1000  # type: ignore[attr-defined]
+            first_seen[entry.id] = min(latency, first_seen.get(entry.id, latency))
+    app.close()
+    return list(first_seen.values())
+
+
+def event_pipeline(context: BenchContext, memory: dict[str, float]) -> list[Result]:
+    size = SIZES[context.scale]
+    namespace = context.namespace("pipe")
+    processes = {service: context.start_service(service, namespace)
+                 for service in ("execution", "reporting", "notification", "planning")}
+    reporting_url = processes["reporting"][1]
+    app = execution_app(context, namespace)
+    campaign_id = uuid.uuid4()
+
+    # Sustained throughput: commit as fast as possible, until all are archived.
+    n_tasks = size["pipeline_tasks"]
+    started = time.perf_counter()
+    for i in range(n_tasks):
+        open_assigned_task(app, campaign_id, i)
+    _wait_for(lambda: _archived_execution_events(reporting_url) >= 2 * n_tasks, 300,
+              "reporting to archive the burst")
+    throughput = 2 * n_tasks / (time.perf_counter() - started)
+
+    # Latency at a fixed offered rate (events/s; each task is two events).
+    rate, seconds = size["rate"], size["seconds"]
+    since = dt.datetime.now(dt.UTC)
+    interval = 2 / rate
+    next_at = time.perf_counter()
+    for i in range(int(rate * seconds / 2)):
+        next_at += interval
+        open_assigned_task(app, campaign_id, n_tasks + i)
+        pause = next_at - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+    total = 2 * (n_tasks + int(rate * seconds / 2))
+    _wait_for(lambda: _archived_execution_events(reporting_url) >= total, 120,
+              "reporting to archive the paced events")
+    app.close()
+    latencies = _commit_to_archive_latencies(context, namespace, since)
+    for service, (process, _) in processes.items():
+        memory[f"{service} (pipeline)"] = peak_rss_mib(process.pid)
+        stop_process(process)
+
+    body, headers = _sample_message()
+    base_throughput, _ = asyncio.run(_raw_kafka(context, body, headers, 2 * n_tasks, None))
+    _, base_latencies = asyncio.run(_raw_kafka(context, body, headers,
+                                               int(rate * seconds), rate))
+    note = "execution store -> relay -> Kafka -> reporting archive; baseline: raw aiokafka"
+    return [
+        result("pipeline.sustained", throughput, "events/s", base_throughput, context.scale,
+               note),
+        result(f"pipeline.commit_to_visible.p50@{rate}/s", percentile(latencies, 0.5), "ms",
+               percentile(base_latencies, 0.5), context.scale, note),
+        result(f"pipeline.commit_to_visible.p99@{rate}/s", percentile(latencies, 0.99), "ms",
+               percentile(base_latencies, 0.99), context.scale, note),
+    ]
+
+
+def _sample_message() -> tuple[bytes, cloudevents.Headers]:
+    task_id = uuid.uuid4()
+    event = execution_contract.TaskAssigned(
+        task_id=task_id, campaign_id=uuid.uuid4(), title="Benchmark task 1",
+        assignee_id=ASSIGNEE, due_date=dt.date(2027, 6, 1))
+    envelope = cloudevents.Envelope(
+        id=f"{task_id}:2", source="/marketflow/execution", type=event.event_type,
+        time=dt.datetime.now(dt.UTC), subject=str(task_id), actor="anna",
+        aggregate_version=2, sequence=1)
+    return cloudevents.encode(envelope, event)
+
+
+async def _raw_kafka(context: BenchContext, body: bytes, headers: cloudevents.Headers,
+                     n: int, rate: float | None) -> tuple[float, list[float]]:
+    """Produce n byte-identical messages (acks=all, idempotent) and consume them."""
+    topic = f"{context.namespace('raw')}.baseline"
+    settings = context.settings("execution", "raw")
+    await ensure_topics(settings, topic)
+    sent_at: dict[int, float] = {}
+    latencies: list[float] = []
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=context.kafka_bootstrap,
+                                group_id=topic, auto_offset_reset="earliest")
+    producer = AIOKafkaProducer(bootstrap_servers=context.kafka_bootstrap, acks="all",
+                                enable_idempotence=True, linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    try:
+        async def consume() -> None:
+            received = 0
+            while received < n:
+                batches = await consumer.getmany(timeout_ms=1000)
+                now = time.perf_counter()
+                for records in batches.values():
+                    for record in records:
+                        index = int(record.key or b"0")
+                        latencies.append((now - sent_at[index]) * 1000)
+                        received += 1
+
+        consuming = asyncio.create_task(consume())
+        started = time.perf_counter()
+        next_at = started
+        futures = []
+        for index in range(n):
+            sent_at[index] = time.perf_counter()
+            futures.append(await producer.send(topic, body, key=str(index).encode(),
+                                               headers=headers))
+            if rate:
+                next_at += 1 / rate
+                pause = next_at - time.perf_counter()
+                if pause > 0:
+                    await asyncio.sleep(pause)
+        await asyncio.gather(*futures)
+        await asyncio.wait_for(consuming, timeout=120)
+        return n / (time.perf_counter() - started), latencies
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+# 4 and 5. Replay and audit queries on a large archive ------------------------------
+
+TASKS_PER_CAMPAIGN = 50
+ARCHIVIST = EventMeta(actor="system:reporting")
+
+
+def _grow_archive(app: ReportingApplication, target: int, subjects: list[tuple[str, str]]
+                  ) -> None:
+    """Archive campaigns of 50 tasks (opened, assigned, completed) until the store holds
+    ``target`` events; each task event is filed under the task and its campaign."""
+    base_time = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    while (app.recorder.max_notification_id() or 0) < target:
+        campaign_id = str(uuid.uuid4())
+        campaign: Timeline | None = None
+        tasks = []
+        for _ in range(TASKS_PER_CAMPAIGN):
+            task_id = str(uuid.uuid4())
+            task: Timeline | None = None
+            for version, kind in enumerate(("opened", "assigned", "completed"), start=1):
+                moment = base_time + dt.timedelta(minutes=len(subjects) + version)
+                data = {"task_id": task_id, "campaign_id": campaign_id}
+                entry = ArchivedEvent(
+                    id=f"{task_id}:{version}", source="/marketflow/execution",
+                    type=f"marketflow.execution.task.{kind}.v1", time=moment, subject=task_id,
+                    actor="anna", aggregate_version=version, data=data)
+                if task is None:
+                    task = Timeline(id=timeline_id(task_id), subject=task_id, first=entry,
+                                    meta=ARCHIVIST)
+                else:
+                    task.archive(entry, ARCHIVIST)
+                if campaign is None:
+                    campaign = Timeline(id=timeline_id(campaign_id), subject=campaign_id,
+                                        first=entry, meta=ARCHIVIST)
+                else:
+                    campaign.archive(entry, ARCHIVIST)
+            tasks.append(task)
+            subjects.append((task_id, campaign_id))
+        app.save(campaign, *tasks)
+
+
+def _raw_read(app: ReportingApplication, count: int) -> float:
+    """Baseline: page through the same rows and decode them, no projection work."""
+    started = time.perf_counter()
+    position, seen = 0, 0
+    while True:
+        rows = app.recorder.select_notifications(start=position + 1, limit=1000)
+        for row in rows:
+            orjson.loads(row.state)
+        seen += len(rows)
+        if len(rows) < 1000:
+            break
+        position = rows[-1].id
+    assert seen >= count
+    return seen / (time.perf_counter() - started)
+
+
+def _timed(calls: list[Callable[[], object]]) -> list[float]:
+    samples = []
+    for call in calls:
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def replay_and_audit(context: BenchContext) -> list[Result]:
+    size = SIZES[context.scale]
+    app = ReportingApplication(context.settings("reporting", context.namespace("replay")),
+                               handlers=REPORTING_HANDLERS)
+    subjects: list[tuple[str, str]] = []
+    results: list[Result] = []
+    for target in sorted(set(size["replay"]) | set(size["audit"])):
+        _grow_archive(app, target, subjects)
+        events = app.recorder.max_notification_id() or 0
+        label = f"{target // 1000}k" if target >= 1000 else str(target)
+        if target in size["replay"]:
+            baseline = _raw_read(app, events)
+            started = time.perf_counter()
+            ProgressView(app).catch_up()
+            rate = events / (time.perf_counter() - started)
+            results.append(result(f"replay.reporting_read_models@{label}", rate, "events/s",
+                                  baseline, context.scale,
+                                  "fold the whole archive into a fresh ProgressView; "
+                                  "baseline: read + decode the same rows"))
+        if target in size["audit"]:
+            results += _audit(app, subjects, size["queries"], label, context.scale)
+    app.close()
+    return results
+
+
+def _audit(app: ReportingApplication, subjects: list[tuple[str, str]],
+           queries: int, label: str, scale: str) -> list[Result]:
+    picks = random.Random(7).sample(subjects, min(queries, len(subjects)))
+    as_of = dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=len(subjects) // 2)
+    tasks = [task for task, _ in picks]
+    campaigns = [campaign for _, campaign in picks]
+    history = _timed([partial(app.history, task) for task in tasks])
+    as_of_samples = _timed([partial(app.campaign_progress_as_of, campaign, as_of)
+                            for campaign in campaigns])
+    statement = sql.SQL("SELECT state FROM {}.{} WHERE originator_id = %s "
+                        "ORDER BY originator_version").format(
+        sql.Identifier(app.settings.postgres_schema),
+        sql.Identifier(cast(PostgresApplicationRecorder, app.recorder).events_table_name))
+    with psycopg.connect(app.settings.postgres_url) as connection:
+        def select(subject: str) -> object:
+            return connection.execute(statement, (timeline_id(subject),)).fetchall()
+
+        raw_task = _timed([partial(select, task) for task in tasks])
+        raw_campaign = _timed([partial(select, campaign) for campaign in campaigns])
+    note = "baseline: SELECT of the same aggregate's rows with psycopg"
+    return [
+        result(f"audit.task_history.p50@{label}", percentile(history, 0.5), "ms",
+               percentile(raw_task, 0.5), scale, note),
+        result(f"audit.task_history.p99@{label}", percentile(history, 0.99), "ms",
+               percentile(raw_task, 0.99), scale, note),
+        result(f"audit.campaign_as_of.p50@{label}", percentile(as_of_samples, 0.5), "ms",
+               percentile(raw_campaign, 0.5), scale, note),
+        result(f"audit.campaign_as_of.p99@{label}", percentile(as_of_samples, 0.99), "ms",
+               percentile(raw_campaign, 0.99), scale, note),
+    ]
+
+
+# 6. Memory --------------------------------------------------------------------------
+
+def memory_results(memory: dict[str, float], scale: str) -> list[Result]:
+    baseline = memory.get("baseline app (http load)", float("nan"))
+    return [result(f"memory.peak_rss.{name}", value, "MiB", baseline, scale,
+                   "VmHWM; baseline: the bare FastAPI+psycopg app under the same load")
+            for name, value in sorted(memory.items()) if not name.startswith("baseline")]
+
+
