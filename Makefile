@@ -37,6 +37,7 @@ bench: install infra-up
 # Regenerate the checked-in JSON Schemas after changing contracts/.
 contracts: install
 	$(PY) -m contracts.schemas
+	$(PY) -m contracts.asyncapi
 
 infra-up:
 	deploy/local/infra.sh up

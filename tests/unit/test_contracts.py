@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from contracts import EVENT_TYPES
+from contracts import EVENT_TYPES, asyncapi
+from contracts.asyncapi import DOCUMENT
 from contracts.schemas import SCHEMA_DIR, generate
 
 
@@ -10,6 +11,11 @@ def test_checked_in_json_schemas_match_the_models() -> None:
     assert set(on_disk) == set(wanted), "run `make contracts` and commit contracts/schemas/"
     stale = [name for name, content in wanted.items() if on_disk[name] != content]
     assert not stale, f"stale schemas {stale}: run `make contracts` and commit them"
+
+
+def test_checked_in_asyncapi_document_matches_the_models() -> None:
+    assert DOCUMENT.read_text() == asyncapi.generate(), (
+        "contracts/asyncapi.json is stale: run `make contracts` and commit it")
 
 
 def test_every_event_type_is_versioned_and_named_after_its_service() -> None:
