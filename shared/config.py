@@ -26,6 +26,9 @@ class Settings:
     tokens_file: Path | None = None
     relay_poll_seconds: float = 0.05
     topic_partitions: int = 3
+    # The library's aggregate cache, fast-forwarded from the store on every read (so
+    # it stays correct with several replicas): hot aggregates are not replayed each time.
+    aggregate_cache_size: int = 1000
 
     @classmethod
     def from_env(cls, service: str, environ: dict[str, str] | None = None) -> Settings:
@@ -48,6 +51,7 @@ class Settings:
             http_port=int(env.get(port_var, DEFAULT_PORTS[service])),
             tokens_file=Path(tokens) if tokens else None,
             relay_poll_seconds=float(env.get("MARKETFLOW_RELAY_POLL_SECONDS", "0.05")),
+            aggregate_cache_size=int(env.get("MARKETFLOW_AGGREGATE_CACHE_SIZE", "1000")),
         )
 
     def topic(self, service: str | None = None) -> str:
@@ -66,6 +70,11 @@ class Settings:
 
     def store_environment(self) -> dict[str, str]:
         """The eventsourcing library's own settings for this service's event store."""
+        cache = {"AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size)} \
+            if self.aggregate_cache_size > 0 else {}
+        return cache | self._persistence_environment()
+
+    def _persistence_environment(self) -> dict[str, str]:
         if self.store == "sqlite":
             self.sqlite_dir.mkdir(parents=True, exist_ok=True)
             return {

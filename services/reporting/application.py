@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from services.reporting.domain import ArchivedEvent, Timeline, timeline_id
+from services.reporting.domain import ArchivedEvent, entry_of, timeline_id
 from services.reporting.progress import CampaignProgress
 from shared.application import ServiceApplication
+from shared.domain import NotFound
 
 
 class ReportingApplication(ServiceApplication):
     def history(self, subject: str, as_of: dt.datetime | None = None) -> list[ArchivedEvent]:
-        timeline = self.load(timeline_id(subject), Timeline, label=f"history of {subject}:")
-        return timeline.as_of(as_of) if as_of else list(timeline.entries)
+        entries = [entry for entry in map(entry_of, self.events.get(timeline_id(subject)))
+                   if entry is not None and (as_of is None or entry.time <= as_of)]
+        if not entries and not self.exists(timeline_id(subject)):
+            raise NotFound(f"history of {subject}: nothing archived")
+        return entries
 
     def campaign_progress_as_of(self, campaign_id: str, moment: dt.datetime) -> dict[str, Any]:
         """The campaign's progress as it stood at ``moment``, from the archive alone."""

@@ -35,22 +35,23 @@ def timeline_id(subject: str) -> UUID:
 
 
 class Timeline(Aggregate):
-    """Everything that happened to one subject (a task, a campaign, ...), in order."""
+    """Everything that happened to one subject (a task, a campaign, ...), in order.
+
+    The entries live in the stored events only: appending must not cost more as a
+    timeline grows (a campaign's holds every event of all its tasks), so the aggregate
+    keeps no copy of them. Exactly-once archiving is the inbox's tracking's job."""
 
     @event("Started")
     def __init__(self, id: UUID, subject: str, first: ArchivedEvent, meta: EventMeta) -> None:
         self.subject = subject
-        self.entries = [first]
-        self.entry_ids = {first.id}
-
-    def archive(self, entry: ArchivedEvent, meta: EventMeta) -> None:
-        if entry.id not in self.entry_ids:
-            self._appended(entry, meta)
+        self.size = 1
 
     @event("Appended")
-    def _appended(self, entry: ArchivedEvent, meta: EventMeta) -> None:
-        self.entries.append(entry)
-        self.entry_ids.add(entry.id)
+    def archive(self, entry: ArchivedEvent, meta: EventMeta) -> None:
+        self.size += 1
 
-    def as_of(self, moment: dt.datetime) -> list[ArchivedEvent]:
-        return [entry for entry in self.entries if entry.time <= moment]
+
+def entry_of(timeline_event: object) -> ArchivedEvent | None:
+    """The archived event a timeline event carries."""
+    entry = getattr(timeline_event, "first", None) or getattr(timeline_event, "entry", None)
+    return entry if isinstance(entry, ArchivedEvent) else None

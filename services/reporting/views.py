@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from services.reporting.domain import ArchivedEvent, Timeline
+from services.reporting.domain import ArchivedEvent, entry_of, timeline_id
 from services.reporting.progress import CampaignProgress, campaign_of
 from shared.views import View
 
@@ -17,19 +17,14 @@ class ProgressView(View):
         super().__init__(*args, **kwargs)
         self.campaigns: dict[str, CampaignProgress] = {}
         self.archived_by_type: Counter[str] = Counter()
-        self.seen: set[str] = set()
 
     def apply(self, domain_event: Any) -> None:
-        if isinstance(domain_event, Timeline.Started):  # type: ignore[attr-defined]
-            self._archived(domain_event.first)
-        elif isinstance(domain_event, Timeline.Appended):  # type: ignore[attr-defined]
-            self._archived(domain_event.entry)
+        entry = entry_of(domain_event)
+        # An event is filed on its subject's timeline and its campaign's: count it once.
+        if entry is not None and domain_event.originator_id == timeline_id(entry.subject):
+            self._archived(entry)
 
     def _archived(self, entry: ArchivedEvent) -> None:
-        # One integration event is stored on its subject's and its campaign's timelines.
-        if entry.id in self.seen:
-            return
-        self.seen.add(entry.id)
         self.archived_by_type[entry.type] += 1
         campaign_id = campaign_of(entry)
         if campaign_id is not None:

@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 
 from contracts import execution as execution_contract
 from services.reporting.application import ReportingApplication
-from services.reporting.domain import ArchivedEvent, Timeline, timeline_id
+from services.reporting.domain import ArchivedEvent, Timeline, entry_of, timeline_id
 from services.reporting.handlers import HANDLERS as REPORTING_HANDLERS
 from services.reporting.views import ProgressView
 from shared import cloudevents
@@ -160,8 +160,7 @@ def _commit_to_archive_latencies(context: BenchContext, namespace: str,
         position = rows[-1].id
         for row in rows:
             stored = app.mapper.to_domain_event(row)
-            entry: ArchivedEvent | None = getattr(stored, "first", None) or getattr(
-                stored, "entry", None)
+            entry = entry_of(stored)
             if entry is None or ".execution." not in entry.type or entry.time < since:
                 continue
             latency = (stored.timestamp - entry.time).total_seconds() * 1000  # type: ignore[attr-defined]
