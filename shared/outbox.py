@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -19,11 +20,14 @@ from contracts import IntegrationEvent
 from shared import cloudevents
 from shared.application import ServiceApplication
 from shared.domain import EventMeta
+from shared.leadership import RelayLeadership
 
 log = logging.getLogger(__name__)
 
 MIN_BACKOFF_SECONDS = 0.2
 MAX_BACKOFF_SECONDS = 30.0
+STANDBY_POLL_SECONDS = 1.0
+LEADERSHIP_CHECK_SECONDS = 5.0
 
 Translator = Callable[[Any], IntegrationEvent | None]
 """Maps a stored domain event to the integration event others see, or None if private."""
@@ -49,6 +53,8 @@ class OutboxRelay:
         self.position_name = f"outbox:{self.topic}"
         self.position = 0
         self.failures = 0
+        self.leading = False
+        self.leadership = RelayLeadership(app.settings, self.topic)
         self._wakeup = asyncio.Event()
 
     def wake(self) -> None:
@@ -59,27 +65,44 @@ class OutboxRelay:
         """Relay forever. On any failure, start again from the recorded position: what
         was published but not recorded is published again, and consumers drop it."""
         backoff = MIN_BACKOFF_SECONDS
-        while True:
-            try:
-                self.position = await asyncio.to_thread(self._recorded_position)
-                log.info("outbox relay starting",
-                         extra={"topic": self.topic, "position": self.position})
-                while True:
-                    published = await self.relay_once()
+        try:
+            while True:
+                try:
+                    await self._lead()
                     backoff = MIN_BACKOFF_SECONDS
-                    if published == 0:
-                        self._wakeup.clear()
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(self._wakeup.wait(),
-                                                   timeout=self.poll_seconds)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                self.failures += 1
-                log.exception("outbox relay failed; resuming from the recorded position",
-                              extra={"topic": self.topic, "retry_in_seconds": backoff})
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    self.failures += 1
+                    log.exception("outbox relay failed; resuming from the recorded position",
+                                  extra={"topic": self.topic, "retry_in_seconds": backoff})
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+        finally:
+            self.leading = False
+            await asyncio.to_thread(self.leadership.release)
+
+    async def _lead(self) -> None:
+        """Wait to become the leader, then relay for as long as the lock is held."""
+        while not await asyncio.to_thread(self.leadership.try_acquire):
+            await asyncio.sleep(STANDBY_POLL_SECONDS)
+        self.leading = True
+        self.position = await asyncio.to_thread(self._recorded_position)
+        log.info("outbox relay starting", extra={"topic": self.topic, "position": self.position})
+        idle_since = time.monotonic()
+        while True:
+            if await self.relay_once():
+                idle_since = time.monotonic()
+                continue
+            if time.monotonic() - idle_since > LEADERSHIP_CHECK_SECONDS:
+                if not await asyncio.to_thread(self.leadership.still_held):
+                    self.leading = False
+                    log.warning("lost the outbox relay lock; standing by")
+                    return
+                idle_since = time.monotonic()
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
 
     async def relay_once(self) -> int:
         """Publish the next batch; returns how many notifications it covered."""

@@ -1,0 +1,66 @@
+"""Two replicas of one service on one PostgreSQL store: one relays, the other stands by
+and takes over when the leader goes away. Every event reaches Kafka once."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from tests.harness import Environment, eventually, plan_launch, start_service
+
+pytestmark = pytest.mark.integration
+
+
+async def messages_on(env: Environment, topic: str) -> list[str]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=env.kafka_bootstrap,
+                                group_id=f"{env.namespace}.count-{uuid.uuid4().hex[:6]}",
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=5000, max_records=10_000)
+    finally:
+        await consumer.stop()
+    return [dict(record.headers)["ce_id"].decode()
+            for records in batches.values() for record in records]
+
+
+async def test_only_the_leader_relays_and_a_standby_takes_over(postgres_env: Environment
+                                                               ) -> None:
+    env = postgres_env
+    first = await start_service(env, "planning")
+    second = await start_service(env, "planning")
+    running = [first, second]
+    topic = first.settings.topic()
+    try:
+        assert first.runtime.relay is not None and second.runtime.relay is not None
+        await eventually(lambda: _true(first.runtime.relay.leading or  # type: ignore[union-attr]
+                                       second.runtime.relay.leading),  # type: ignore[union-attr]
+                         what="one replica to lead")
+        leader, standby = (first, second) if first.runtime.relay.leading else (second, first)
+        assert not standby.runtime.relay.leading  # type: ignore[union-attr]
+
+        await plan_launch(standby)  # written by the standby, relayed by the leader
+        committed = standby.application.max_notification_id()
+        await eventually(lambda: _true(leader.runtime.relay.position >= committed),  # type: ignore[union-attr]
+                         what="the leader to relay the standby's writes")
+
+        await leader.stop()
+        running.remove(leader)
+        await eventually(lambda: _true(standby.runtime.relay.leading),  # type: ignore[union-attr]
+                         what="the standby to take over")
+        await plan_launch(standby)
+        committed = standby.application.max_notification_id()
+        await eventually(lambda: _true(standby.runtime.relay.position >= committed),  # type: ignore[union-attr]
+                         what="the new leader to relay")
+        ids = await messages_on(env, topic)
+        assert len(ids) == 4, ids  # two playbooks and two campaigns
+        assert len(set(ids)) == len(ids), "an event was published twice"
+    finally:
+        for service in running:
+            await service.stop()
+
+
+async def _true(value: bool) -> bool:
+    return value
