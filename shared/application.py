@@ -4,7 +4,8 @@ integration events from other services exactly once."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -36,6 +37,9 @@ class ServiceApplication(Application[UUID]):
     def __init__(self, settings: Settings, handlers: Handlers | None = None) -> None:
         self.settings = settings
         self.handlers: Handlers = handlers or {}
+        # The batch being applied by this thread (HTTP commands in other threads never
+        # see its uncommitted aggregates).
+        self._batch = threading.local()
         prepare_store(settings)
         super().__init__(env=settings.store_environment())
 
@@ -49,10 +53,16 @@ class ServiceApplication(Application[UUID]):
 
     def load(self, aggregate_id: UUID, kind: type[TAggregate], *, version: int | None = None,
              label: str | None = None) -> TAggregate:
-        """The aggregate, or ``NotFound`` naming what was asked for."""
+        """The aggregate, or ``NotFound`` naming what was asked for. Inside a batch of
+        inbound events, an aggregate changed earlier in the batch is returned as changed."""
         what = label or kind.__name__.lower()
+        pending = self._pending_aggregates()
+        if version is None and aggregate_id in pending:
+            aggregate: Aggregate = pending[aggregate_id]
+            if isinstance(aggregate, kind):
+                return aggregate
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFound(f"{what} {aggregate_id} not found") from None
         if not isinstance(aggregate, kind):
@@ -60,7 +70,13 @@ class ServiceApplication(Application[UUID]):
         return aggregate
 
     def exists(self, aggregate_id: UUID) -> bool:
+        if aggregate_id in self._pending_aggregates():
+            return True
         return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def _pending_aggregates(self) -> dict[UUID, Any]:
+        batch: ProcessingEvent[UUID] | None = getattr(self._batch, "processing_event", None)
+        return batch.aggregates if batch is not None else {}
 
     def max_notification_id(self) -> int:
         return self.recorder.max_notification_id() or 0
@@ -91,6 +107,38 @@ class ServiceApplication(Application[UUID]):
                 continue
             return True
         raise Conflict(f"could not apply {inbound.envelope.id}: repeated concurrent updates")
+
+    def process_inbound_batch(self, batch: Sequence[tuple[InboundEvent, Tracking]]
+                              ) -> tuple[int, int]:
+        """Apply consecutive events of one partition in one transaction; returns
+        (applied, duplicates). The tracking record written with the batch's events is the
+        last sequence, so the batch is applied all at once or not at all: on any error
+        nothing is written and the caller applies the events one at a time instead
+        (``process_inbound``), so a bad event is reported alone."""
+        if not batch:
+            return 0, 0
+        name = batch[0][1].application_name
+        highest = self.recorder.max_tracking_id(name) or 0
+        fresh = []
+        for inbound, tracking in batch:
+            if tracking.application_name != name:
+                raise ValueError("a batch holds the events of one partition")
+            # Re-published events come again with sequences already seen.
+            if tracking.notification_id > highest:
+                fresh.append((inbound, tracking))
+                highest = tracking.notification_id
+        duplicates = len(batch) - len(fresh)
+        if not fresh:
+            return 0, duplicates
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent(Tracking(name, highest))
+        self._batch.processing_event = processing_event
+        try:
+            for inbound, _ in fresh:
+                self.policy(inbound, processing_event)
+            self._record(processing_event)
+        finally:
+            self._batch.processing_event = None
+        return len(fresh), duplicates
 
     def policy(self, inbound: InboundEvent, processing_event: ProcessingEvent[UUID]) -> None:
         """Dispatch to the service's handler for this event type; others are ignored."""

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # Pause before a failed message is redelivered, so an outage is not a hot loop.
 RETRY_DELAY_SECONDS = 1.0
+MAX_BATCH = 500
 
 
 def _raw_body(message: StreamMessage[Any]) -> bytes:
@@ -57,18 +58,51 @@ class Inbox:
                 group_id=settings.consumer_group,
                 auto_offset_reset="earliest",
                 ack_policy=AckPolicy.NACK_ON_ERROR,
+                # Whatever has arrived, up to MAX_BATCH: one offset commit per batch and
+                # one store transaction per partition (see process_inbound_batch).
+                batch=True,
+                max_records=MAX_BATCH,
                 decoder=_raw_body,
                 title=f"{settings.service}.inbox",
                 description=f"{settings.service} applies upstream events exactly once",
             )(self.handle)
 
-    async def handle(self, body: bytes, message: KafkaMessage) -> None:
-        record: ConsumerRecord[bytes, bytes] = message.raw_message
-        try:
-            inbound = cloudevents.decode(record.headers, record.value)
-        except cloudevents.PoisonMessage as poison:
-            await self.dead_letter(record, poison.reason, poison.detail)
-            return
+    async def handle(self, body: Any, message: KafkaMessage) -> None:
+        raw = message.raw_message
+        records: tuple[ConsumerRecord[bytes, bytes], ...] = raw if isinstance(raw, tuple) \
+            else (raw,)
+        by_partition: dict[tuple[str, int], list[tuple[ConsumerRecord[bytes, bytes],
+                                                       cloudevents.InboundEvent]]] = {}
+        for record in records:
+            try:
+                inbound = cloudevents.decode(record.headers, record.value)
+            except cloudevents.PoisonMessage as poison:
+                await self.dead_letter(record, poison.reason, poison.detail)
+                continue
+            by_partition.setdefault((record.topic, record.partition), []).append(
+                (record, inbound))
+        for (topic, partition), items in by_partition.items():
+            name = f"inbox:{topic}:{partition}"
+            batch = [(inbound, Tracking(name, inbound.envelope.sequence))
+                     for _, inbound in items]
+            try:
+                applied, duplicates = await asyncio.to_thread(
+                    self.app.process_inbound_batch, batch)
+            except Exception:
+                log.info("batch not applied as a whole; applying one by one",
+                         exc_info=True, extra={"topic": topic, "partition": partition,
+                                               "events": len(items)})
+                for record, inbound in items:
+                    await self.apply_one(record, inbound)
+            else:
+                self.applied += applied
+                self.duplicates += duplicates
+                if duplicates:
+                    log.info("duplicate deliveries ignored", extra={
+                        "topic": topic, "partition": partition, "duplicates": duplicates})
+
+    async def apply_one(self, record: ConsumerRecord[bytes, bytes],
+                        inbound: cloudevents.InboundEvent) -> None:
         tracking = Tracking(f"inbox:{record.topic}:{record.partition}", inbound.envelope.sequence)
         try:
             applied = await asyncio.to_thread(self.app.process_inbound, inbound, tracking)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -52,6 +53,8 @@ def main() -> int:
     parser.add_argument("--only", action="append", help="run only this scenario (repeatable)")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    # A terminated benchmark still stops the service processes it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     run(arguments.scale, arguments.out, set(arguments.only) if arguments.only else None)
     return 0
 

@@ -1,0 +1,101 @@
+"""Inbound events arrive in batches applied in one transaction per partition; a batch
+with an event the domain refuses falls back to one at a time, so only that event is
+dead-lettered and the others are applied exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from contracts import execution as execution_contract
+from services.reporting import handlers as reporting_handlers
+from services.reporting import wiring as reporting_wiring
+from shared import cloudevents
+from shared.domain import InvalidCommand
+from shared.runtime import ServiceParts, ensure_topics
+from tests.harness import BUILDERS, Environment, eventually, start_service
+
+pytestmark = pytest.mark.integration
+REFUSED_TITLE = "refuse me"
+
+
+def refusing_archive(app: Any, inbound: cloudevents.InboundEvent, processing: Any) -> None:
+    if getattr(inbound.event, "title", None) == REFUSED_TITLE:
+        raise InvalidCommand("this event cannot be archived")
+    reporting_handlers.archive(app, inbound, processing)
+
+
+def task_opened(sequence: int, campaign_id: uuid.UUID, title: str
+                ) -> tuple[bytes, bytes, cloudevents.Headers]:
+    task_id = uuid.uuid4()
+    event = execution_contract.TaskOpened(task_id=task_id, campaign_id=campaign_id,
+                                          title=title, role="writer",
+                                          due_date=dt.date(2027, 5, 1))
+    envelope = cloudevents.Envelope(
+        id=f"{task_id}:1", source="/marketflow/execution", type=event.event_type,
+        time=dt.datetime.now(dt.UTC), subject=str(task_id), actor="anna",
+        aggregate_version=1, sequence=sequence)
+    body, headers = cloudevents.encode(envelope, event)
+    return str(campaign_id).encode(), body, headers
+
+
+async def test_a_refused_event_in_a_batch_is_dead_lettered_alone(
+    sqlite_env: Environment, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env = sqlite_env
+    original_build = reporting_wiring.build
+
+    def build(settings: Any) -> ServiceParts:
+        parts = original_build(settings)
+        parts.application.handlers = {
+            **parts.application.handlers, execution_contract.TaskOpened: refusing_archive}
+        return parts
+
+    monkeypatch.setitem(BUILDERS, "reporting", build)
+    settings = env.settings("execution")
+    topic = settings.topic()
+    await ensure_topics(settings, topic)
+    campaign_id = uuid.uuid4()
+    titles = ["first", "second", REFUSED_TITLE, "fourth", "fifth"]
+    messages = [task_opened(n, campaign_id, title) for n, title in enumerate(titles, start=1)]
+    producer = AIOKafkaProducer(bootstrap_servers=env.kafka_bootstrap)
+    await producer.start()
+    try:
+        for key, body, headers in messages + messages:  # and every one re-delivered
+            await producer.send_and_wait(topic, body, key=key, headers=headers)
+    finally:
+        await producer.stop()
+
+    reporting = await start_service(env, "reporting")  # all ten are waiting: one batch
+    try:
+        inbox = reporting.runtime.inbox
+        assert inbox is not None
+        await eventually(lambda: _true(inbox.applied + inbox.dead_lettered >= 5),
+                         what="the batch to be applied")
+        await eventually(lambda: _true(inbox.dead_lettered >= 1), what="the refusal")
+        response = await reporting.http.get(f"/campaigns/{campaign_id}/history",
+                                            headers={"Authorization": "Bearer token-anna"})
+        archived = [event["data"]["title"] for event in response.json()["events"]]
+        assert archived == ["first", "second", "fourth", "fifth"]
+        assert inbox.applied == 4
+    finally:
+        await reporting.stop()
+
+    consumer = AIOKafkaConsumer(topic + ".dlq", bootstrap_servers=env.kafka_bootstrap,
+                                auto_offset_reset="earliest", group_id=f"{env.namespace}.dlq")
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=5000)
+    finally:
+        await consumer.stop()
+    dead = [record for records in batches.values() for record in records]
+    assert {dict(record.headers)["dlq_reason"] for record in dead} == {b"refused-by-domain"}
+    assert all(REFUSED_TITLE.encode() in record.value for record in dead)
+
+
+async def _true(value: bool) -> bool:
+    return value
