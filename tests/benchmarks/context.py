@@ -150,12 +150,21 @@ def execution_app(context: BenchContext, namespace: str) -> ExecutionApplication
                                 handlers=EXECUTION_HANDLERS)
 
 
+def open_assigned_tasks(app: ExecutionApplication, campaign_id: uuid.UUID,
+                        indexes: range) -> list[uuid.UUID]:
+    """Tasks opened and assigned in one transaction, as when a campaign is planned."""
+    tasks = []
+    for index in indexes:
+        task = Task(id=uuid.uuid5(campaign_id, f"task-{index}"), campaign_id=campaign_id,
+                    key=f"task-{index}", title=f"Benchmark task {index}", role="writer",
+                    due_date=dt.date(2027, 6, 1), meta=PLANNER)
+        task.assign(ASSIGNEE, PLANNER)
+        tasks.append(task)
+    app.save_or_conflict(*tasks)
+    return [task.id for task in tasks]
+
+
 def open_assigned_task(app: ExecutionApplication, campaign_id: uuid.UUID,
                        index: int) -> uuid.UUID:
     """One use case of execution's: a task opened from a campaign and assigned."""
-    task = Task(id=uuid.uuid5(campaign_id, f"task-{index}"), campaign_id=campaign_id,
-                key=f"task-{index}", title=f"Benchmark task {index}", role="writer",
-                due_date=dt.date(2027, 6, 1), meta=PLANNER)
-    task.assign(ASSIGNEE, PLANNER)
-    app.save_or_conflict(task)
-    return task.id
+    return open_assigned_tasks(app, campaign_id, range(index, index + 1))[0]
