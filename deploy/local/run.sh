@@ -5,10 +5,15 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 PY=.venv/bin/python
-VAR="$ROOT/var"
+VAR="${MARKETFLOW_VAR_DIR:-$ROOT/var}"
 mkdir -p "$VAR/log" "$VAR/data"
 SERVICES=(planning execution notification reporting)
-declare -A PORTS=([planning]=8001 [execution]=8002 [notification]=8003 [reporting]=8004)
+export MARKETFLOW_PLANNING_PORT=${MARKETFLOW_PLANNING_PORT:-8001}
+export MARKETFLOW_EXECUTION_PORT=${MARKETFLOW_EXECUTION_PORT:-8002}
+export MARKETFLOW_NOTIFICATION_PORT=${MARKETFLOW_NOTIFICATION_PORT:-8003}
+export MARKETFLOW_REPORTING_PORT=${MARKETFLOW_REPORTING_PORT:-8004}
+declare -A PORTS=([planning]=$MARKETFLOW_PLANNING_PORT [execution]=$MARKETFLOW_EXECUTION_PORT
+                  [notification]=$MARKETFLOW_NOTIFICATION_PORT [reporting]=$MARKETFLOW_REPORTING_PORT)
 PIDS=()
 STARTED_KAFKA=false
 
@@ -65,12 +70,12 @@ campaign=$("$PY" deploy/local/seed_demo.py "$MARKETFLOW_TOKENS_FILE")
 
 cat <<INFO
 
-Marketflow is running (SQLite stores in var/data, logs in var/log, Kafka ${MARKETFLOW_KAFKA_BOOTSTRAP:-127.0.0.1:9092}).
+Marketflow is running (SQLite stores in $VAR/data, logs in $VAR/log, Kafka ${MARKETFLOW_KAFKA_BOOTSTRAP:-127.0.0.1:9092}).
 
-  planning      http://127.0.0.1:8001/docs
-  execution     http://127.0.0.1:8002/docs
-  notification  http://127.0.0.1:8003/docs
-  reporting     http://127.0.0.1:8004/docs
+  planning      http://127.0.0.1:${PORTS[planning]}/docs
+  execution     http://127.0.0.1:${PORTS[execution]}/docs
+  notification  http://127.0.0.1:${PORTS[notification]}/docs
+  reporting     http://127.0.0.1:${PORTS[reporting]}/docs
 
 Demo members and their bearer tokens ($MARKETFLOW_TOKENS_FILE):
 $("$PY" -c "
@@ -79,10 +84,10 @@ for token, m in json.load(open(sys.argv[1])).items(): print(f'  {m[\"member_id\"
 " "$MARKETFLOW_TOKENS_FILE")
 
 Demo campaign $campaign, for example:
-  curl -H "Authorization: Bearer <ben's token>" 'http://127.0.0.1:8002/tasks?assignee=me'
-  curl -H "Authorization: Bearer <any token>" http://127.0.0.1:8004/campaigns/$campaign/progress
+  curl -H "Authorization: Bearer <ben's token>" 'http://127.0.0.1:${PORTS[execution]}/tasks?assignee=me'
+  curl -H "Authorization: Bearer <any token>" http://127.0.0.1:${PORTS[reporting]}/campaigns/$campaign/progress
 
 Press Ctrl-C to stop.
 INFO
 wait -n "${PIDS[@]}" || true
-echo "run.sh: a service exited; see var/log" >&2
+echo "run.sh: a service exited; see $VAR/log" >&2

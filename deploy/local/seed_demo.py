@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 import httpx
 
-PLANNING = "http://127.0.0.1:8001"
+PLANNING = f"http://127.0.0.1:{os.environ.get('MARKETFLOW_PLANNING_PORT', '8001')}"
+REPORTING = f"http://127.0.0.1:{os.environ.get('MARKETFLOW_REPORTING_PORT', '8004')}"
 DEMO_CAMPAIGN = "Demo: spring product launch"
 PLAYBOOK = {
     "name": "Product launch",
@@ -49,7 +51,7 @@ def main(tokens_file: str) -> int:
             "assignments": {"marketing-manager": "anna", "writer": "ben",
                             "designer": "carla", "web": "dave"},
         }).raise_for_status().json()
-    reporting = httpx.Client(base_url="http://127.0.0.1:8004",
+    reporting = httpx.Client(base_url=REPORTING,
                              headers={"Authorization": f"Bearer {anna}"}, timeout=10)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
