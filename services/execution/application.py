@@ -209,6 +209,24 @@ class ExecutionApplication(ServiceApplication):
             changed[task_id] = task
         return [absence, *changed.values()]
 
+    def cover_for_absences(self, task: Task, meta: EventMeta) -> None:
+        """Work that reaches a member who is away right now goes where their absence
+        sends it (a task opened or revised during the absence)."""
+        today = self.today()
+        for absence_id in self.absences.active(today):
+            absence = self.load(absence_id, Absence)
+            reason = meta.model_copy(update={"reason": absence.describe()})
+            away, backup = absence.member_id, absence.backup_member_id
+            if task.is_open and task.assignee_id == away:
+                if backup:
+                    task.assign(backup, reason, via="absence", absence_id=absence.id)
+                else:
+                    task.return_to_queue(reason, absence_id=absence.id)
+            if task.is_open and away not in task.delegations and any(
+                    away in task.approvers_of_step(index)
+                    for index in range(len(task.approval_chain))):
+                task.delegate_approvals(away, backup, reason, absence_id=absence.id)
+
     def start_due_absences(self, today: dt.date | None = None) -> int:
         """Start every recorded absence whose first day has come; returns how many."""
         today = today or self.today()

@@ -42,6 +42,7 @@ def _open_task(app: ExecutionApplication, campaign_id: UUID, planned: planning.P
     if planned.assignee_id:
         task.assign(planned.assignee_id, meta.model_copy(
             update={"reason": f"holds role '{planned.role}' in the campaign"}))
+    app.cover_for_absences(task, meta)
     return task
 
 
@@ -95,6 +96,7 @@ def on_campaign_tasks_revised(app: ExecutionApplication, inbound: InboundEvent,
                        role_members={r: list(m) for r, m in planned.role_members.items()},
                        deliverable=planned.deliverable, meta=meta)
         _note_finished_predecessors(app, revised, meta, set())
+        app.cover_for_absences(revised, meta)
     for task_id in event.removed:
         if app.exists(task_id) and task(task_id).is_open:
             task(task_id).cancel(f"removed from the campaign: {event.reason}", meta)

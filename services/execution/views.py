@@ -197,6 +197,12 @@ class AbsenceView(View):
     def get(self, absence_id: UUID) -> dict[str, Any] | None:
         return next((row for row in self.list_absences() if row["id"] == str(absence_id)), None)
 
+    def active(self, today: dt.date) -> list[UUID]:
+        """Absences under way today."""
+        return [UUID(row["id"]) for row in self.list_absences()
+                if row["status"] == "started"
+                and row["starts_on"] <= today.isoformat() <= row["ends_on"]]
+
     def due(self, today: dt.date) -> list[UUID]:
         return [UUID(row["id"]) for row in self.list_absences()
                 if row["status"] == "scheduled"

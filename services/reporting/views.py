@@ -10,6 +10,7 @@ from shared.views import View
 
 TASK_OPENED = "marketflow.execution.task.opened.v1"
 TASK_COMPLETED = "marketflow.execution.task.completed.v1"
+TASK_CANCELLED = "marketflow.execution.task.cancelled.v1"
 CAMPAIGN_PLANNED = "marketflow.planning.campaign.planned.v1"
 
 
@@ -40,6 +41,8 @@ class ProgressView(View):
             self.task_status.setdefault(data["campaign_id"], {})[data["task_id"]] = "open"
         elif entry.type == TASK_COMPLETED:
             self.task_status.setdefault(data["campaign_id"], {})[data["task_id"]] = "done"
+        elif entry.type == TASK_CANCELLED:
+            self.task_status.setdefault(data["campaign_id"], {})[data["task_id"]] = "cancelled"
 
     def progress(self, campaign_id: str) -> dict[str, Any] | None:
         self.catch_up()
@@ -48,13 +51,15 @@ class ProgressView(View):
         if campaign is None and not statuses:
             return None
         done = sum(1 for status in statuses.values() if status == "done")
+        cancelled = sum(1 for status in statuses.values() if status == "cancelled")
         total = max(len(statuses), campaign["planned_tasks"] if campaign else 0)
         return {
             "campaign_id": campaign_id,
             "name": campaign["name"] if campaign else None,
             "launch_date": campaign["launch_date"] if campaign else None,
             "tasks_total": total,
-            "tasks_open": len(statuses) - done,
+            "tasks_open": len(statuses) - done - cancelled,
+            "tasks_cancelled": cancelled,
             "tasks_done": done,
             "percent_done": round(100 * done / total, 1) if total else 0.0,
         }

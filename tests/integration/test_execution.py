@@ -300,3 +300,46 @@ async def test_absence_hands_work_to_the_backup_or_the_queue(
 async def _status_is(execution: RunningService, absence_id: uuid.UUID, status: str) -> bool:
     response = await execution.http.get(f"/absences/{absence_id}", headers=auth("anna"))
     return response.status_code == 200 and response.json()["status"] == status
+
+
+async def test_planning_revisions_dependencies_and_cancellation(
+        system: tuple[RunningService, Planning]) -> None:
+    execution, planning = system
+    first = planned("brief")
+    second = planned("post", depends_on=[first.task_id])
+    dropped = planned("teaser")
+    campaign_id = await planning.campaign(first, second, dropped)
+    waiting = await task_of(execution, second.task_id)
+    assert (waiting["status"], waiting["waiting_for"]) == ("planned", [str(first.task_id)])
+    await task_of(execution, first.task_id, lambda t: t["status"] == "ready")
+    await assert_refused(execution, "POST", f"/tasks/{second.task_id}/start", 409,
+                         "transition planned -> in_progress is not allowed",
+                         headers=auth("ben"))
+    await post(execution, f"/tasks/{first.task_id}/start", "ben")
+    await post(execution, f"/tasks/{first.task_id}/complete", "ben")
+    assert (await get(execution, f"/tasks/{second.task_id}"))["status"] == "ready"
+
+    # Lee is away from today; planning reschedules, drops a task, adds one for lee.
+    await planning.publish("lee", contract.AbsenceRecorded(
+        absence_id=uuid.uuid4(), member_id="lee", starts_on=TODAY,
+        ends_on=TODAY + dt.timedelta(days=3), backup_member_id="dave"))
+    later = DUE + dt.timedelta(days=7)
+    added = planned("recap", assignee="lee", depends_on=[first.task_id])
+    await planning.publish(str(campaign_id), contract.CampaignTasksRevised(
+        campaign_id=campaign_id, reason="launch moved a week",
+        updated=[second.model_copy(update={"due_date": later})], removed=[dropped.task_id],
+        added=[added]))
+    moved = await task_of(execution, second.task_id,
+                          lambda t: t["due_date"] == later.isoformat())
+    assert moved["history"][-1]["reason"] == "launch moved a week"
+    removed = await get(execution, f"/tasks/{dropped.task_id}")
+    assert removed["status"] == "cancelled"
+    recap = await task_of(execution, added.task_id)
+    assert (recap["status"], recap["assignee_id"]) == ("ready", "dave")  # lee is away
+
+    await planning.publish(str(campaign_id), contract.CampaignCancelled(
+        campaign_id=campaign_id, reason="product withdrawn"))
+    await task_of(execution, second.task_id, lambda t: t["status"] == "cancelled")
+    board = await get(execution, f"/campaigns/{campaign_id}/board")
+    assert {state: n for state, n in board["counts"].items() if n} == {
+        "done": 1, "cancelled": 3}
