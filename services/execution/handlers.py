@@ -141,9 +141,10 @@ def on_absence_recorded(app: ExecutionApplication, inbound: InboundEvent,
     if app.exists(event.absence_id):
         return
     meta = app.meta_caused_by(inbound)
+    backup = event.backup_member_id if event.backup_member_id != event.member_id else None
     absence = Absence(id=event.absence_id, member_id=event.member_id,
                       starts_on=event.starts_on, ends_on=event.ends_on,
-                      backup_member_id=event.backup_member_id, reason=event.reason, meta=meta)
+                      backup_member_id=backup, reason=event.reason, meta=meta)
     if absence.due(app.today()):
         processing_event.collect_events(*app.hand_over(absence, meta))
     else:

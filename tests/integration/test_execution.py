@@ -246,6 +246,24 @@ async def test_queue_claims_respect_the_wip_limit(
     assert history[-1]["reason"] == "ben is on the webinar"
     assert await get(execution, "/queues/content") == []
 
+    # Two claims by one member at once cannot both squeeze under the limit.
+    await planning.member("erin", "writer")
+    extra = [planned(f"extra-{n}", assignee=None, queue="content") for n in range(2)]
+    await planning.campaign(*extra)
+    await task_of(execution, extra[1].task_id)
+    await eventually(lambda: _member_known(execution, "erin"), what="erin in the directory")
+    response = await execution.http.put("/members/erin/wip-limit", json={"limit": 1},
+                                        headers=auth("anna"))
+    assert response.status_code == 200, response.text
+    claims = await asyncio.gather(*(
+        execution.http.post(f"/tasks/{t.task_id}/claim", headers=auth("erin")) for t in extra))
+    assert sorted(r.status_code for r in claims) == [200, 409], [r.text for r in claims]
+    assert len(await get(execution, "/tasks", "erin", assignee="me")) == 1
+
+
+async def _member_known(execution: RunningService, member_id: str) -> bool:
+    return execution.application.member(member_id) is not None
+
 
 async def test_absence_hands_work_to_the_backup_or_the_queue(
         system: tuple[RunningService, Planning]) -> None:

@@ -218,7 +218,10 @@ class TaskMachine(RuleBasedStateMachine):
         # Replay is exact: folding the events again gives the same task.
         replayed: Any = None
         for event in self.events:
-            replayed = event.mutate(replayed)
+            # Through the stored form (JSON) and back, as the event store does.
+            stored = type(event).model_validate_json(event.model_dump_json())
+            assert stored == event
+            replayed = stored.mutate(replayed)
         assert replayed.status == self.task.status
         assert replayed.revision_round == self.task.revision_round
         assert replayed.step_approvals == self.task.step_approvals
