@@ -168,3 +168,15 @@ def test_sla_status(state: str, today: dt.date, finished: dt.date | None,
                     expected: str | None) -> None:
     assert sla_status(state, dt.date(2027, 5, 1), dt.date(2027, 4, 10), today,
                       finished) == expected
+
+
+def test_a_revision_that_drops_the_chain_approves_the_submission() -> None:
+    task = task_in_progress([ApprovalStep(member_id="lee")])
+    task.submit("doc", "", m("ben"))
+    later = dt.date(2027, 5, 8)
+    task.revise(title="Post", description="", role="writer", due_date=later, start_date=None,
+                depends_on=[], queue=None, approval_chain=[], consulted_roles=[],
+                role_members={}, deliverable=None, meta=PIA)
+    assert (task.status, task.due_date) == ("approved", later)
+    with pytest.raises(Conflict, match="transition approved -> in_review"):
+        task.approve("", m("lee"))

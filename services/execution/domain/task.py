@@ -284,6 +284,8 @@ class Task(Aggregate):
         if self.status not in REVIEW_STATES:
             raise self._refuse(verb, target)
         step = self.current_step
+        if step >= len(self.approval_chain):
+            raise Conflict(f"cannot {verb} task {self.id}: no approval step is waiting")
         who = meta.actor
         assert self.submission is not None
         if who == self.submission.submitted_by:
@@ -424,6 +426,9 @@ class Task(Aggregate):
         self._revised(title, description, role, due_date, start_date, depends_on,
                       queue or role, approval_chain, consulted_roles, role_members,
                       deliverable, self.campaign_id, meta)
+        if self.status in REVIEW_STATES and not self.approval_chain and self.submission:
+            self._approved(self.submission.version, self.campaign_id, meta.model_copy(
+                update={"reason": "the deliverable no longer has an approval chain"}))
 
     @event("Revised")
     def _revised(self, title: str, description: str, role: str, due_date: dt.date,
