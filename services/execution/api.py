@@ -79,8 +79,26 @@ def event_json(event: Any) -> dict[str, Any]:
     }
 
 
-def task_json(app: ExecutionApplication, task: Task) -> dict[str, Any]:
-    return {
+COMMENTING_EVENTS = ("Commented", "ApprovalGiven", "ChangesRequested")
+FINISHING_EVENTS = ("Completed", "Cancelled")
+
+
+def comments_from(history: list[Any]) -> list[dict[str, Any]]:
+    """Every comment with its author and time (approvals and change requests included)."""
+    return [{"author": event.meta.actor, "at": event.timestamp.isoformat(),
+             "text": getattr(event, "text", None) or event.comment,
+             "submission_version": event.submission_version, "kind": type(event).__name__}
+            for event in history if type(event).__name__ in COMMENTING_EVENTS
+            and (getattr(event, "text", None) or getattr(event, "comment", None))]
+
+
+def task_json(app: ExecutionApplication, task: Task,
+              history: list[Any] | None = None) -> dict[str, Any]:
+    finished_on = None
+    if not task.is_open:  # the time of its last finishing event
+        finishing = [e for e in history or [] if type(e).__name__ in FINISHING_EVENTS]
+        finished_on = (finishing[-1].timestamp if finishing else task.modified_on).date()
+    detail = {
         "id": str(task.id),
         "campaign_id": str(task.campaign_id),
         "key": task.key,
@@ -93,7 +111,7 @@ def task_json(app: ExecutionApplication, task: Task) -> dict[str, Any]:
         "start_date": task.start_date.isoformat() if task.start_date else None,
         "status": str(task.status),
         "sla": sla_status(task.status, task.due_date, task.start_date, app.today(),
-                          app.board.finished_on.get(task.id)),
+                          finished_on),
         "assignee_id": task.assignee_id,
         "completed_by": task.completed_by,
         "blocked_reason": task.blocked_reason,
@@ -107,10 +125,13 @@ def task_json(app: ExecutionApplication, task: Task) -> dict[str, Any]:
         "consulted_roles": task.consulted_roles,
         "consulted_missing": task.consulted_missing() if task.submission else [],
         "submissions": [submission.model_dump() for submission in task.submissions],
-        "comments": task.comments,
         "delegations": task.delegations,
         "version": task.version,
     }
+    if history is not None:
+        detail["comments"] = comments_from(history)
+        detail["history"] = [event_json(event) for event in history]
+    return detail
 
 
 def build_router(app: ExecutionApplication) -> APIRouter:
@@ -134,9 +155,7 @@ def build_router(app: ExecutionApplication) -> APIRouter:
     @router.get("/tasks/{task_id}")
     def get_task(task_id: UUID, member: Actor) -> dict[str, Any]:
         """The task, its approval chain, submissions, comments and full history."""
-        detail = task_json(app, app.task(task_id))
-        detail["history"] = [event_json(event) for event in app.history(task_id)]
-        return detail
+        return task_json(app, *app.task_with_history(task_id))
 
     @router.get("/approvals")
     def approvals_inbox(

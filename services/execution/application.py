@@ -44,10 +44,10 @@ class ExecutionApplication(ServiceApplication):
                            f"at version {task.version} now); reload and retry")
         return task
 
-    def history(self, task_id: UUID) -> list[Any]:
-        """Every stored event of the task, oldest first."""
-        self.task(task_id)
-        return list(self.repository.event_store.get(task_id))
+    def task_with_history(self, task_id: UUID) -> tuple[Task, list[Any]]:
+        """The task and every stored event of it up to that version, oldest first."""
+        task = self.task(task_id)
+        return task, list(self.repository.event_store.get(task_id, lte=task.version))
 
     def member(self, member_id: str) -> TeamMember | None:
         aggregate_id = member_aggregate_id(member_id)

@@ -7,7 +7,9 @@ is pending, who holds what) are the domain's answers, not a re-implementation.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -54,10 +56,13 @@ class TaskBoardView(View):
         if isinstance(domain_event, (Task.Completed, Task.Cancelled)):  # type: ignore[attr-defined]
             self.finished_on[task_id] = domain_event.timestamp.date()
 
-    def _snapshot(self) -> list[Task]:
+    @contextlib.contextmanager
+    def _tasks(self) -> Iterator[list[Task]]:
+        """Every task, caught up, held still while the caller reads them (the fold
+        mutates tasks in place, under the same lock)."""
         self.catch_up()
         with self._lock:
-            return list(self.tasks.values())
+            yield list(self.tasks.values())
 
     def _rows(self, tasks: list[Task], today: dt.date) -> list[dict[str, Any]]:
         rows = [task_row(task, today, self.finished_on.get(task.id)) for task in tasks]
@@ -68,39 +73,42 @@ class TaskBoardView(View):
     def query(self, *, today: dt.date, assignee_id: str | None = None,
               campaign_id: UUID | None = None, status: str | None = None
               ) -> list[dict[str, Any]]:
-        tasks = [task for task in self._snapshot()
-                 if (assignee_id is None or task.assignee_id == assignee_id)
-                 and (campaign_id is None or task.campaign_id == campaign_id)
-                 and (status is None or task.status == status)]
-        return self._rows(tasks, today)
+        with self._tasks() as tasks:
+            return self._rows([task for task in tasks
+                               if (assignee_id is None or task.assignee_id == assignee_id)
+                               and (campaign_id is None or task.campaign_id == campaign_id)
+                               and (status is None or task.status == status)], today)
 
     def approvals_inbox(self, member_id: str, today: dt.date) -> list[dict[str, Any]]:
         """Submissions waiting for this member's approval at their current step."""
-        rows = []
-        for task in self._snapshot():
-            if member_id not in task.pending_approvers():
-                continue
-            row = task_row(task, today, None)
-            step = task.approval_chain[task.current_step]
-            submission = task.submission
-            assert submission is not None
-            row.update({
-                "step": task.current_step + 1,
-                "steps": len(task.approval_chain),
-                "step_approver": step.label(),
-                "required_approvals": step.required_approvals,
-                "approvals": list(task.step_approvals[task.current_step]),
-                "submission": submission.model_dump(),
-                "consulted_missing": task.consulted_missing(),
-            })
-            rows.append(row)
+        with self._tasks() as tasks:
+            rows = [self._inbox_row(task, today) for task in tasks
+                    if member_id in task.pending_approvers()]
         return sorted(rows, key=lambda row: (row["due_date"], row["key"], row["id"]))
+
+    @staticmethod
+    def _inbox_row(task: Task, today: dt.date) -> dict[str, Any]:
+        row = task_row(task, today, None)
+        step = task.approval_chain[task.current_step]
+        submission = task.submission
+        assert submission is not None
+        row.update({
+            "step": task.current_step + 1,
+            "steps": len(task.approval_chain),
+            "step_approver": step.label(),
+            "required_approvals": step.required_approvals,
+            "approvals": list(task.step_approvals[task.current_step]),
+            "submission": submission.model_dump(),
+            "consulted_missing": task.consulted_missing(),
+        })
+        return row
 
     def queue(self, queue: str, today: dt.date) -> list[dict[str, Any]]:
         """Open tasks nobody holds, waiting in a team queue to be claimed."""
-        return self._rows([task for task in self._snapshot()
-                           if task.queue == queue and task.assignee_id is None
-                           and task.status in OPEN_STATES], today)
+        with self._tasks() as tasks:
+            return self._rows([task for task in tasks
+                               if task.queue == queue and task.assignee_id is None
+                               and task.status in OPEN_STATES], today)
 
     def campaign_board(self, campaign_id: UUID, today: dt.date) -> dict[str, Any]:
         columns: dict[str, list[dict[str, Any]]] = {state.value: [] for state in TaskState}
@@ -112,35 +120,42 @@ class TaskBoardView(View):
     # --- indexes for use cases ----------------------------------------------------------
 
     def successors_of(self, task_id: UUID) -> list[UUID]:
-        return sorted((task.id for task in self._snapshot()
-                       if task_id in task.depends_on and task.is_open), key=str)
+        with self._tasks() as tasks:
+            return sorted((task.id for task in tasks
+                           if task_id in task.depends_on and task.is_open), key=str)
 
     def status_of(self, task_id: UUID) -> str | None:
-        task = next((t for t in self._snapshot() if t.id == task_id), None)
-        return str(task.status) if task is not None else None
+        self.catch_up()
+        with self._lock:
+            task = self.tasks.get(task_id)
+            return str(task.status) if task is not None else None
 
     def work_in_progress(self, member_id: str) -> int:
-        return sum(1 for task in self._snapshot()
-                   if task.assignee_id == member_id and task.status in WORK_IN_PROGRESS_STATES)
+        with self._tasks() as tasks:
+            return sum(1 for task in tasks if task.assignee_id == member_id
+                       and task.status in WORK_IN_PROGRESS_STATES)
 
     def open_tasks_of(self, member_id: str) -> list[UUID]:
-        return sorted((task.id for task in self._snapshot()
-                       if task.assignee_id == member_id and task.is_open), key=str)
+        with self._tasks() as tasks:
+            return sorted((task.id for task in tasks
+                           if task.assignee_id == member_id and task.is_open), key=str)
 
     def campaign_tasks(self, campaign_id: UUID) -> list[UUID]:
-        return sorted((task.id for task in self._snapshot()
-                       if task.campaign_id == campaign_id), key=str)
+        with self._tasks() as tasks:
+            return sorted((task.id for task in tasks if task.campaign_id == campaign_id),
+                          key=str)
 
     def approvals_involving(self, member_id: str) -> list[UUID]:
         """Open tasks in whose approval chain the member may still have to approve."""
         found = []
-        for task in self._snapshot():
-            if not task.is_open or member_id in task.delegations:
-                continue
-            steps = range(task.current_step if task.status in ("submitted", "in_review") else 0,
-                          len(task.approval_chain))
-            if any(member_id in task.approvers_of_step(index) for index in steps):
-                found.append(task.id)
+        with self._tasks() as tasks:
+            for task in tasks:
+                if not task.is_open or member_id in task.delegations:
+                    continue
+                first = task.current_step if task.status in ("submitted", "in_review") else 0
+                if any(member_id in task.approvers_of_step(index)
+                       for index in range(first, len(task.approval_chain))):
+                    found.append(task.id)
         return sorted(found, key=str)
 
 

@@ -116,6 +116,8 @@ async def test_approval_chain_n_of_m_with_consulted_roles(
     path = f"/tasks/{task.task_id}"
     await task_of(execution, task.task_id, lambda t: t["status"] == "ready")
     await post(execution, f"{path}/start", "ben")
+    await assert_refused(execution, "POST", f"{path}/submit", 422, "reference",
+                         json={"note": "forgot the link"}, headers=auth("ben"))
     submitted = await post(execution, f"{path}/submit", "ben",
                            reference="https://docs/post-v1", note="first draft")
     assert submitted["status"] == "submitted"
@@ -125,6 +127,13 @@ async def test_approval_chain_n_of_m_with_consulted_roles(
         (str(task.task_id), 1, 2)]
     assert inbox[0]["consulted_missing"] == ["legal"]
 
+    await assert_refused(execution, "POST", f"{path}/request-changes", 422, "comment",
+                         json={}, headers=auth("carla"))
+    await assert_refused(execution, "POST", f"{path}/approve", 422, "expected_version",
+                         json={"expected_version": 0}, headers=auth("carla"))
+    await assert_refused(execution, "POST", f"{path}/approve", 409,
+                         "changed since version 1", json={"expected_version": 1},
+                         headers=auth("carla"))
     await post(execution, f"{path}/approve", "carla", comment="on brand")
     await assert_refused(execution, "POST", f"{path}/approve", 409,
                          "consulted roles legal have not commented on submission 1",
@@ -159,6 +168,10 @@ async def test_approval_chain_n_of_m_with_consulted_roles(
     assert all(event["actor"] and event["time"] for event in history)
     assert history[0]["actor"] == "anna" and history[0]["causation_id"]
     assert [s["version"] for s in detail["submissions"]] == [1, 2]
+    assert [(c["author"], c["text"]) for c in detail["comments"]] == [
+        ("carla", "on brand"), ("lee", "legally fine"), ("anna", "shorter headline"),
+        ("lee", "still fine"), ("anna", "ship it")]
+    assert all(c["at"] for c in detail["comments"])
     board = await get(execution, f"/campaigns/{detail['campaign_id']}/board")
     assert board["counts"]["done"] == 1
 
