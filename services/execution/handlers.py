@@ -39,7 +39,7 @@ def _open_task(app: ExecutionApplication, campaign_id: UUID, planned: planning.P
     )
     _note_finished_predecessors(app, task, meta, opened_now)
     task.make_ready_if_free(meta)
-    if planned.assignee_id:
+    if planned.assignee_id and planned.assignee_id.strip():
         task.assign(planned.assignee_id, meta.model_copy(
             update={"reason": f"holds role '{planned.role}' in the campaign"}))
     app.cover_for_absences(task, meta)
