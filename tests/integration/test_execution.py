@@ -377,3 +377,50 @@ async def test_planning_revisions_dependencies_and_cancellation(
     board = await get(execution, f"/campaigns/{campaign_id}/board")
     assert {state: n for state, n in board["counts"].items() if n} == {
         "done": 1, "cancelled": 3}
+
+
+async def test_restarted_execution_rebuilds_the_same_answers(postgres_env: Environment) -> None:
+    """Replay is exact: boards, inboxes, queues, absences and details after a restart."""
+    execution = await start_service(postgres_env, "execution")
+    planning = Planning(postgres_env)
+    await planning.producer.start()
+    try:
+        await planning.member("ben", "writer")
+        reviewed = planned("post", approval_chain=[
+            contract.ApprovalStep(role="brand", required_approvals=2)],
+            role_members={"brand": ["carla", "dave", "erin"]})
+        queued = planned("teaser", assignee=None, queue="content")
+        campaign_id = await planning.campaign(reviewed, queued)
+        await task_of(execution, reviewed.task_id, lambda t: t["status"] == "ready")
+        await post(execution, f"/tasks/{reviewed.task_id}/start", "ben")
+        await post(execution, f"/tasks/{reviewed.task_id}/submit", "ben", reference="doc")
+        await post(execution, f"/tasks/{reviewed.task_id}/approve", "carla", comment="ok")
+        away = uuid.uuid4()
+        await planning.publish("dave", contract.AbsenceRecorded(
+            absence_id=away, member_id="dave", starts_on=TODAY, ends_on=TODAY,
+            backup_member_id="lee"))
+        await eventually(lambda: _status_is(execution, away, "started"), what="the absence")
+    except BaseException:
+        await execution.stop()
+        raise
+    finally:
+        await planning.producer.stop()
+
+    async def answers(service: RunningService) -> list[Any]:
+        return [await get(service, path, member, **params) for path, member, params in [
+            (f"/campaigns/{campaign_id}/board", "anna", {}),
+            ("/approvals", "lee", {}), ("/approvals", "erin", {}),
+            ("/queues/content", "ben", {}), ("/tasks", "ben", {"assignee": "me"}),
+            (f"/tasks/{reviewed.task_id}", "anna", {}), ("/absences", "anna", {}),
+        ]]
+
+    try:
+        before = await answers(execution)
+    finally:
+        await execution.stop()
+    assert [row["key"] for row in before[1]] == ["post"]  # lee stands in for dave
+    restarted = await start_service(postgres_env, "execution")
+    try:
+        assert await answers(restarted) == before
+    finally:
+        await restarted.stop()

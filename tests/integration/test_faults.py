@@ -64,8 +64,12 @@ async def test_restarted_services_rebuild_identical_state(env: Environment) -> N
 
     async def settled() -> dict[str, Any] | None:
         state = await snapshot(services, campaign["id"], task_id)
+        archived = state["archive"].get("archived_by_type", {})
+        # playbook + campaign; 3 tasks opened, ready, assigned, one started and completed;
+        # 3 notifications.
         done = (state["progress"].get("tasks_done") == 1 and len(state["notes"]) == 2
                 and len(state["history"].get("events", [])) == 5
+                and sum(archived.values()) == 2 + 3 * 3 + 2 + 3
                 and any(t["status"] == "done" for t in state["campaign"]["tasks"]))
         return state if done else None
 
