@@ -10,8 +10,6 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import ProcessingEvent
-
 from services.execution.domain import Absence, Task, TeamMember, member_aggregate_id
 from services.execution.domain.directory import DEFAULT_WIP_LIMIT
 from services.execution.views import AbsenceView, TaskBoardView
@@ -244,6 +242,3 @@ class ExecutionApplication(ServiceApplication):
                 continue
             started += 1
         return started
-
-    def collect(self, processing_event: ProcessingEvent[UUID], *aggregates: Aggregate) -> None:
-        processing_event.collect_events(*aggregates)
