@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 from aiokafka import AIOKafkaProducer
@@ -41,6 +42,9 @@ class ServiceParts:
     translate: Translator
     upstream: Sequence[str] = ()
     views: Sequence[View] = field(default_factory=list)
+    # Long-running jobs of the service (e.g. a clock), started after the inbox and relay
+    # and cancelled on stop.
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()
 
 
 Builder = Callable[[Settings], ServiceParts]
@@ -56,6 +60,7 @@ class ServiceRuntime:
         self.relay: OutboxRelay | None = None
         self.inbox: Inbox | None = None
         self._relay_task: asyncio.Task[None] | None = None
+        self._background_tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         settings = self.settings
@@ -83,14 +88,19 @@ class ServiceRuntime:
         await self.broker.start()
         self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
         self._relay_task.add_done_callback(_log_task_death)
+        for job in self.parts.background:
+            job_task = asyncio.create_task(job(), name=getattr(job, "__name__", "background"))
+            job_task.add_done_callback(_log_task_death)
+            self._background_tasks.append(job_task)
         log.info("service started", extra={"topic": settings.topic(),
                                            "upstream": list(self.parts.upstream)})
 
     async def stop(self) -> None:
-        if self._relay_task is not None:
-            self._relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._relay_task
+        for task in [*self._background_tasks, self._relay_task]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.broker is not None:
             await self.broker.stop()
         if self.producer is not None:
@@ -113,7 +123,8 @@ class ServiceRuntime:
 
 def _log_task_death(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
-        log.error("outbox relay died", exc_info=task.exception())
+        log.error("background task died", extra={"task": task.get_name()},
+                  exc_info=task.exception())
 
 
 async def ensure_topics(settings: Settings, *topics: str) -> None:

@@ -31,6 +31,9 @@ MEMBERS = {
     "token-anna": Member("anna", "Anna Planner"),
     "token-ben": Member("ben", "Ben Writer"),
     "token-carla": Member("carla", "Carla Designer"),
+    "token-dave": Member("dave", "Dave Brand"),
+    "token-erin": Member("erin", "Erin Brand"),
+    "token-lee": Member("lee", "Lee Legal"),
 }
 TOKENS = TokenRegistry(MEMBERS)
 T = TypeVar("T")

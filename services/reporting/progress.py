@@ -11,6 +11,7 @@ from services.reporting.domain import ArchivedEvent
 CAMPAIGN_PLANNED = "marketflow.planning.campaign.planned.v1"
 TASK_OPENED = "marketflow.execution.task.opened.v1"
 TASK_COMPLETED = "marketflow.execution.task.completed.v1"
+TASK_CANCELLED = "marketflow.execution.task.cancelled.v1"
 
 
 @dataclass
@@ -31,16 +32,20 @@ class CampaignProgress:
             self.task_status[data["task_id"]] = "open"
         elif entry.type == TASK_COMPLETED:
             self.task_status[data["task_id"]] = "done"
+        elif entry.type == TASK_CANCELLED:
+            self.task_status[data["task_id"]] = "cancelled"
 
     def report(self) -> dict[str, Any]:
         done = sum(1 for status in self.task_status.values() if status == "done")
+        cancelled = sum(1 for status in self.task_status.values() if status == "cancelled")
         total = max(len(self.task_status), self.planned_tasks)
         return {
             "campaign_id": self.campaign_id,
             "name": self.name,
             "launch_date": self.launch_date,
             "tasks_total": total,
-            "tasks_open": len(self.task_status) - done,
+            "tasks_open": len(self.task_status) - done - cancelled,
+            "tasks_cancelled": cancelled,
             "tasks_done": done,
             "percent_done": round(100 * done / total, 1) if total else 0.0,
         }

@@ -158,6 +158,7 @@ def open_assigned_tasks(app: ExecutionApplication, campaign_id: uuid.UUID,
         task = Task(id=uuid.uuid5(campaign_id, f"task-{index}"), campaign_id=campaign_id,
                     key=f"task-{index}", title=f"Benchmark task {index}", role="writer",
                     due_date=dt.date(2027, 6, 1), meta=PLANNER)
+        task.make_ready_if_free(PLANNER)
         task.assign(ASSIGNEE, PLANNER)
         tasks.append(task)
     app.save_or_conflict(*tasks)

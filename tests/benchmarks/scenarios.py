@@ -51,6 +51,7 @@ SIZES: dict[str, dict[str, Any]] = {
 }
 BEN = EventMeta(actor=ASSIGNEE)
 CAMPAIGN_SIZE = 50
+COMMANDS_PER_TASK = 4
 
 
 # 1. Durable commands -------------------------------------------------------------
@@ -62,23 +63,25 @@ def durable_commands(context: BenchContext) -> list[Result]:
     started = time.perf_counter()
     task_ids = [open_assigned_task(app, campaign_id, i) for i in range(n)]
     for task_id in task_ids:
+        app.start_task(task_id, BEN)
+        app.submit_task(task_id, f"https://drive.example/{task_id}", "draft 1", BEN)
         app.complete_task(task_id, BEN)
     elapsed = time.perf_counter() - started
     app.close()
-    commands_per_second = 2 * n / elapsed
+    commands_per_second = COMMANDS_PER_TASK * n / elapsed
 
     with psycopg.connect(context.database_url, autocommit=True) as connection:
         connection.execute("CREATE TABLE IF NOT EXISTS bench_insert_baseline "
                            "(id bigserial PRIMARY KEY, body jsonb)")
         body = Jsonb({"task_id": str(uuid.uuid4()), "assignee_id": ASSIGNEE, "padding": "x" * 200})
         started = time.perf_counter()
-        for _ in range(2 * n):  # autocommit: one transaction per INSERT
+        for _ in range(COMMANDS_PER_TASK * n):  # autocommit: one transaction per INSERT
             connection.execute("INSERT INTO bench_insert_baseline (body) VALUES (%s)", (body,))
-        inserts_per_second = 2 * n / (time.perf_counter() - started)
+        inserts_per_second = COMMANDS_PER_TASK * n / (time.perf_counter() - started)
     return [result("commands.use_case_layer.postgres", commands_per_second, "commands/s",
                    inserts_per_second, context.scale,
-                   "open+assign and complete via ExecutionApplication; baseline: 1-row INSERT "
-                   "transactions")]
+                   "open+assign, start, submit, complete via ExecutionApplication; baseline: "
+                   "1-row INSERT transactions")]
 
 
 # 2. Commands over HTTP ----------------------------------------------------------
@@ -113,7 +116,7 @@ def http_commands(context: BenchContext, memory: dict[str, float]) -> list[Resul
     app.close()
     process, url = context.start_service("execution", namespace)
     rate, latencies = asyncio.run(_load(
-        url, [f"/tasks/{task_id}/complete" for task_id in task_ids], {}, concurrency,
+        url, [f"/tasks/{task_id}/start" for task_id in task_ids], {}, concurrency,
         {"Authorization": "Bearer bench-ben"}))
     memory["execution (http load)"] = peak_rss_mib(process.pid)
     stop_process(process)
@@ -123,13 +126,13 @@ def http_commands(context: BenchContext, memory: dict[str, float]) -> list[Resul
         baseline_url, ["/baseline"] * n, {"task_id": str(uuid.uuid4())}, concurrency, {}))
     memory["baseline app (http load)"] = peak_rss_mib(baseline_process.pid)
     stop_process(baseline_process)
-    note = f"POST /tasks/{{id}}/complete at concurrency {concurrency}"
+    note = f"POST /tasks/{{id}}/start at concurrency {concurrency}"
     return [
-        result("http.complete_task.throughput", rate, "requests/s", base_rate, context.scale,
+        result("http.start_task.throughput", rate, "requests/s", base_rate, context.scale,
                note),
-        result("http.complete_task.p50", percentile(latencies, 0.5), "ms",
+        result("http.start_task.p50", percentile(latencies, 0.5), "ms",
                percentile(base_latencies, 0.5), context.scale, note),
-        result("http.complete_task.p99", percentile(latencies, 0.99), "ms",
+        result("http.start_task.p99", percentile(latencies, 0.99), "ms",
                percentile(base_latencies, 0.99), context.scale, note),
     ]
 

@@ -57,13 +57,19 @@ async def test_restarted_services_rebuild_identical_state(env: Environment) -> N
     execution = services["execution"]
     await eventually(lambda: _ok(execution.http.get(f"/tasks/{task_id}", headers=auth("ben"))),
                      what="the task to open")
+    response = await execution.http.post(f"/tasks/{task_id}/start", headers=auth("ben"))
+    assert response.status_code == 200, response.text
     response = await execution.http.post(f"/tasks/{task_id}/complete", headers=auth("ben"))
     assert response.status_code == 200, response.text
 
     async def settled() -> dict[str, Any] | None:
         state = await snapshot(services, campaign["id"], task_id)
+        archived = state["archive"].get("archived_by_type", {})
+        # playbook + campaign; 3 tasks opened, ready, assigned, one started and completed;
+        # 3 notifications.
         done = (state["progress"].get("tasks_done") == 1 and len(state["notes"]) == 2
-                and len(state["history"].get("events", [])) == 3
+                and len(state["history"].get("events", [])) == 5
+                and sum(archived.values()) == 2 + 3 * 3 + 2 + 3
                 and any(t["status"] == "done" for t in state["campaign"]["tasks"]))
         return state if done else None
 

@@ -88,6 +88,12 @@ async def test_illegal_transitions_are_conflicts(sqlite_env: Environment) -> Non
             return response.status_code == 200
 
         await eventually(opened, what="the task to open")
+        await assert_refused(execution, "POST", f"/tasks/{task_id}/complete", 409,
+                             "transition ready -> done is not allowed", headers=auth("ben"))
+        await assert_refused(execution, "POST", f"/tasks/{task_id}/start", 403,
+                             "only the assignee (ben)", headers=auth("carla"))
+        response = await execution.http.post(f"/tasks/{task_id}/start", headers=auth("ben"))
+        assert response.status_code == 200
         await assert_refused(execution, "POST", f"/tasks/{task_id}/complete", 403,
                              "only the assignee (ben)", headers=auth("carla"))
         response = await execution.http.post(f"/tasks/{task_id}/complete", headers=auth("ben"))

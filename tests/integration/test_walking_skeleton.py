@@ -47,7 +47,7 @@ async def test_campaign_flows_through_all_four_services(
     tasks = await eventually(
         lambda: _when(ben_tasks(execution), lambda rows: len(rows) == 2), what="both tasks")
     assert {task["key"] for task in tasks} == {"brief", "post"}
-    assert all(task["status"] == "open" for task in tasks)
+    assert all(task["status"] == "ready" for task in tasks)  # no predecessors
 
     async def ben_notifications() -> list[dict[str, Any]]:
         response = await notification.http.get("/notifications", headers=auth("ben"))
@@ -69,6 +69,8 @@ async def test_campaign_flows_through_all_four_services(
     assert report["tasks_done"] == 0
 
     brief = next(task for task in tasks if task["key"] == "brief")
+    response = await execution.http.post(f"/tasks/{brief['id']}/start", headers=auth("ben"))
+    assert response.status_code == 200, response.text
     before_completion = datetime.now(UTC)
     response = await execution.http.post(f"/tasks/{brief['id']}/complete", headers=auth("ben"))
     assert response.status_code == 200, response.text
@@ -98,16 +100,18 @@ async def test_campaign_flows_through_all_four_services(
         response = await reporting.http.get(f"/tasks/{brief['id']}/history",
                                             headers=auth("anna"))
         events: list[dict[str, Any]] = response.json().get("events", [])
-        return events if len(events) == 3 else []
+        return events if len(events) == 5 else []
 
-    events = await eventually(history, what="the task's three archived events")
+    events = await eventually(history, what="the task's five archived events")
     assert [event["type"] for event in events] == [
         "marketflow.execution.task.opened.v1",
+        "marketflow.execution.task.ready.v1",
         "marketflow.execution.task.assigned.v1",
+        "marketflow.execution.task.started.v1",
         "marketflow.execution.task.completed.v1",
     ]
-    # Opening and assignment were caused by anna planning the campaign; ben completed it.
-    assert [event["actor"] for event in events] == ["anna", "anna", "ben"]
+    # Opening and assignment were caused by anna planning the campaign; ben did the work.
+    assert [event["actor"] for event in events] == ["anna", "anna", "anna", "ben", "ben"]
     assert events[0]["causation_id"] == f"{campaign_id}:1"
     assert all(event["time"] for event in events)
 
@@ -138,7 +142,7 @@ async def _independent_consumer_sees_cloudevents(env: Environment, task_id: str)
     finally:
         await consumer.stop()
     mine = [record for record in records if record.key == task_id.encode()]
-    assert len(mine) == 3, f"expected 3 messages keyed by the task id, got {len(mine)}"
+    assert len(mine) == 5, f"expected 5 messages keyed by the task id, got {len(mine)}"
     for record in mine:
         headers = {name: value.decode() for name, value in record.headers}
         assert headers["ce_specversion"] == "1.0"

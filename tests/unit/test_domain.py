@@ -46,7 +46,9 @@ def test_playbook_validation_names_the_problem() -> None:
 def opened_task() -> Task:
     task = Task(id=uuid.uuid4(), campaign_id=uuid.uuid4(), key="brief", title="Brief",
                 role="writer", due_date=dt.date(2027, 1, 1), meta=ANNA)
+    task.make_ready_if_free(ANNA)
     task.assign("ben", ANNA)
+    task.start(BEN)
     return task
 
 
@@ -66,6 +68,6 @@ def test_every_event_carries_its_actor() -> None:
     task = opened_task()
     task.complete(BEN)
     assert [event.meta.actor for event in task.collect_events()] == [  # type: ignore[attr-defined]
-        "anna", "anna", "ben"]
+        "anna", "anna", "anna", "ben", "ben"]
     with pytest.raises(ValidationError):
         EventMeta(actor="")

@@ -1,0 +1,451 @@
+"""A task's lifecycle, assignment and approval chain.
+
+planned -> ready (all predecessors done) -> in_progress -> submitted -> in_review ->
+approved -> done; changes requested sends a reviewed task back to in_progress (one more
+revision round); a task can be blocked (with a reason) and unblocked, and cancelled.
+Every refusal says which transition from which state; a refused command records nothing.
+
+No ``from __future__ import annotations``: event classes are built from signatures.
+"""
+
+import datetime as dt
+from enum import StrEnum
+from uuid import UUID
+
+from services.execution.domain.approval import (
+    ApprovalStep,
+    Submission,
+    delegate_of,
+    eligible_approvers,
+)
+from shared.domain import Aggregate, Conflict, EventMeta, Forbidden, InvalidCommand, event
+
+
+class TaskState(StrEnum):
+    PLANNED = "planned"
+    READY = "ready"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    DONE = "done"
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+
+
+S = TaskState
+TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
+    S.PLANNED: frozenset({S.READY, S.BLOCKED, S.CANCELLED}),
+    S.READY: frozenset({S.IN_PROGRESS, S.BLOCKED, S.CANCELLED}),
+    S.IN_PROGRESS: frozenset({S.SUBMITTED, S.DONE, S.BLOCKED, S.CANCELLED}),
+    S.SUBMITTED: frozenset({S.IN_REVIEW, S.IN_PROGRESS, S.APPROVED, S.CANCELLED}),
+    S.IN_REVIEW: frozenset({S.IN_REVIEW, S.IN_PROGRESS, S.APPROVED, S.CANCELLED}),
+    S.APPROVED: frozenset({S.DONE, S.CANCELLED}),
+    S.BLOCKED: frozenset({S.PLANNED, S.READY, S.IN_PROGRESS, S.CANCELLED}),
+    S.DONE: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+TERMINAL_STATES = frozenset({S.DONE, S.CANCELLED})
+OPEN_STATES = frozenset(TaskState) - TERMINAL_STATES
+WORK_IN_PROGRESS_STATES = frozenset({S.PLANNED, S.READY, S.IN_PROGRESS, S.BLOCKED})
+"""Open tasks in the assignee's hands (not waiting for reviewers): what a WIP limit counts."""
+REVIEW_STATES = frozenset({S.SUBMITTED, S.IN_REVIEW})
+
+
+def _blank(text: str | None) -> bool:
+    return text is None or not text.strip()
+
+
+class Task(Aggregate):
+    @event("Opened")
+    def __init__(
+        self,
+        id: UUID,
+        campaign_id: UUID,
+        key: str,
+        title: str,
+        role: str,
+        due_date: dt.date,
+        meta: EventMeta,
+        description: str = "",
+        start_date: dt.date | None = None,
+        depends_on: list[UUID] | None = None,
+        queue: str | None = None,
+        approval_chain: list[ApprovalStep] | None = None,
+        consulted_roles: list[str] | None = None,
+        role_members: dict[str, list[str]] | None = None,
+        deliverable: str | None = None,
+    ) -> None:
+        self.campaign_id = campaign_id
+        self.key = key
+        self.title = title
+        self.role = role
+        self.due_date = due_date
+        self.description = description
+        self.start_date = start_date
+        self.depends_on: list[UUID] = list(depends_on or [])
+        self.queue = queue or role
+        self.approval_chain: list[ApprovalStep] = list(approval_chain or [])
+        self.consulted_roles: list[str] = list(consulted_roles or [])
+        self.role_members: dict[str, list[str]] = {
+            role_name: list(members) for role_name, members in (role_members or {}).items()}
+        self.deliverable = deliverable
+        self.status = S.PLANNED
+        self.assignee_id: str | None = None
+        self.completed_by: str | None = None
+        self.predecessors_done: set[UUID] = set()
+        self.blocked_reason: str | None = None
+        self.blocked_from: TaskState | None = None
+        self.revision_round = 0
+        self.submissions: list[Submission] = []
+        self.current_step = 0
+        self.step_approvals: list[list[str]] = []
+        self.comments: list[dict[str, object]] = []
+        self.delegations: dict[str, str | None] = {}
+
+    # --- reading ------------------------------------------------------------------
+
+    @property
+    def submission(self) -> Submission | None:
+        return self.submissions[-1] if self.submissions else None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in TERMINAL_STATES
+
+    @property
+    def waiting_for_predecessors(self) -> list[UUID]:
+        return [pid for pid in self.depends_on if pid not in self.predecessors_done]
+
+    def approvers_of_step(self, index: int) -> set[str]:
+        return eligible_approvers(self.approval_chain[index], self.role_members, self.delegations)
+
+    def approved_steps_by(self, member_id: str) -> list[int]:
+        return [index for index, approvers in enumerate(self.step_approvals)
+                if member_id in approvers]
+
+    def pending_approvers(self) -> set[str]:
+        """Who may still approve the current step of the current submission."""
+        if self.status not in REVIEW_STATES or self.current_step >= len(self.approval_chain):
+            return set()
+        submitter = self.submission.submitted_by if self.submission else None
+        return {member for member in self.approvers_of_step(self.current_step)
+                if member != submitter and not self.approved_steps_by(member)}
+
+    def consulted_missing(self) -> list[str]:
+        """Consulted roles nobody of which has commented on the current submission."""
+        version = self.submission.version if self.submission else 0
+        commenters = {str(c["author"]) for c in self.comments if c["submission_version"] == version}
+        missing = []
+        for role in self.consulted_roles:
+            members = {delegate_of(m, self.delegations) or m
+                       for m in self.role_members.get(role, [])}
+            members |= set(self.role_members.get(role, []))
+            if not members & commenters:
+                missing.append(role)
+        return missing
+
+    def _refuse(self, verb: str, target: TaskState) -> Conflict:
+        return Conflict(f"cannot {verb} task {self.id}: transition {self.status} -> {target} "
+                        "is not allowed")
+
+    def _require(self, verb: str, target: TaskState) -> None:
+        if target not in TRANSITIONS[self.status]:
+            raise self._refuse(verb, target)
+
+    def _require_assignee(self, verb: str, meta: EventMeta) -> None:
+        if self.assignee_id != meta.actor:
+            holder = self.assignee_id or "nobody"
+            raise Forbidden(f"only the assignee ({holder}) can {verb} task {self.id}")
+
+    # --- readiness ------------------------------------------------------------------
+
+    def predecessor_finished(self, predecessor_id: UUID, meta: EventMeta) -> None:
+        """A task this one depends on is done (or cancelled); ready when all are."""
+        if predecessor_id not in self.depends_on or predecessor_id in self.predecessors_done:
+            return
+        if not self.is_open:
+            return
+        self._predecessor_finished(predecessor_id, meta)
+        if not self.waiting_for_predecessors and self.status == S.PLANNED:
+            self._ready(self.campaign_id, meta)
+
+    @event("PredecessorFinished")
+    def _predecessor_finished(self, predecessor_id: UUID, meta: EventMeta) -> None:
+        self.predecessors_done.add(predecessor_id)
+
+    def make_ready_if_free(self, meta: EventMeta) -> None:
+        """Ready now if nothing is left to wait for (called when a task opens)."""
+        if self.status == S.PLANNED and not self.waiting_for_predecessors:
+            self._ready(self.campaign_id, meta)
+
+    @event("Ready")
+    def _ready(self, campaign_id: UUID, meta: EventMeta) -> None:
+        self.status = S.READY
+
+    # --- assignment -------------------------------------------------------------------
+
+    def assign(self, assignee_id: str, meta: EventMeta, *, via: str = "planned",
+               absence_id: UUID | None = None) -> None:
+        if not self.is_open:
+            raise Conflict(f"cannot assign task {self.id}: it is {self.status}")
+        if _blank(assignee_id):
+            raise InvalidCommand("assignee_id: must not be blank")
+        if assignee_id == self.assignee_id:
+            raise Conflict(f"cannot assign task {self.id}: it is already assigned to "
+                           f"{assignee_id}")
+        self._assigned(assignee_id, self.campaign_id, self.title, self.due_date, meta,
+                       previous_assignee_id=self.assignee_id, via=via, absence_id=absence_id)
+
+    # Events repeat the task's campaign, title and due date so that each one can be
+    # published on its own: subscribers need no lookups.
+    @event("Assigned")
+    def _assigned(self, assignee_id: str, campaign_id: UUID, title: str, due_date: dt.date,
+                  meta: EventMeta, previous_assignee_id: str | None = None,
+                  via: str = "planned", absence_id: UUID | None = None) -> None:
+        self.assignee_id = assignee_id
+
+    def claim(self, meta: EventMeta) -> None:
+        if self.assignee_id is not None:
+            raise Conflict(f"cannot claim task {self.id}: it is already assigned to "
+                           f"{self.assignee_id}")
+        self.assign(meta.actor, meta, via="claimed")
+
+    def reassign(self, assignee_id: str, meta: EventMeta) -> None:
+        if _blank(meta.reason):
+            raise InvalidCommand("reason: a reassignment needs a reason")
+        self.assign(assignee_id, meta, via="reassigned")
+
+    def return_to_queue(self, meta: EventMeta, *, absence_id: UUID | None = None) -> None:
+        if not self.is_open:
+            raise Conflict(f"cannot return task {self.id} to the queue: it is {self.status}")
+        if self.assignee_id is None:
+            raise Conflict(f"cannot return task {self.id} to the queue: it is not assigned")
+        self._unassigned(self.assignee_id, self.campaign_id, self.queue, meta,
+                         absence_id=absence_id)
+
+    @event("Unassigned")
+    def _unassigned(self, previous_assignee_id: str, campaign_id: UUID, queue: str,
+                    meta: EventMeta, absence_id: UUID | None = None) -> None:
+        self.assignee_id = None
+
+    def delegate_approvals(self, member_id: str, backup_id: str | None, meta: EventMeta,
+                           *, absence_id: UUID | None = None) -> None:
+        """``member_id``'s approvals on this task go to ``backup_id`` (or, without one,
+        back to the other approvers of the step)."""
+        if backup_id == member_id:
+            raise InvalidCommand("a member cannot be their own backup")
+        self._approvals_delegated(member_id, backup_id, meta, absence_id=absence_id)
+
+    @event("ApprovalsDelegated")
+    def _approvals_delegated(self, member_id: str, backup_id: str | None, meta: EventMeta,
+                             absence_id: UUID | None = None) -> None:
+        self.delegations[member_id] = backup_id
+
+    # --- doing the work ------------------------------------------------------------------
+
+    def start(self, meta: EventMeta) -> None:
+        self._require("start", S.IN_PROGRESS)
+        if self.status != S.READY:
+            raise self._refuse("start", S.IN_PROGRESS)
+        self._require_assignee("start", meta)
+        self._started(self.campaign_id, meta)
+
+    @event("Started")
+    def _started(self, campaign_id: UUID, meta: EventMeta) -> None:
+        self.status = S.IN_PROGRESS
+
+    def submit(self, reference: str, note: str, meta: EventMeta) -> None:
+        self._require("submit", S.SUBMITTED)
+        self._require_assignee("submit", meta)
+        if _blank(reference):
+            raise InvalidCommand("reference: a submission names the deliverable it submits")
+        version = len(self.submissions) + 1
+        first_approvers = sorted(self.approvers_of_step(0) - {meta.actor}) \
+            if self.approval_chain else []
+        self._submitted(version, reference.strip(), note, self.campaign_id, first_approvers,
+                        meta)
+        if not self.approval_chain:
+            self._approved(version, self.campaign_id, meta.model_copy(
+                update={"reason": "the deliverable has no approval chain"}))
+
+    @event("Submitted")
+    def _submitted(self, version: int, reference: str, note: str, campaign_id: UUID,
+                   first_approvers: list[str], meta: EventMeta) -> None:
+        self.submissions.append(Submission(version=version, reference=reference, note=note,
+                                           submitted_by=meta.actor))
+        self.status = S.SUBMITTED
+        # A new submission restarts the chain from step one.
+        self.current_step = 0
+        self.step_approvals = [[] for _ in self.approval_chain]
+
+    def _check_reviewer(self, verb: str, target: TaskState, meta: EventMeta) -> int:
+        """The current step's index, if ``meta.actor`` may act on it now."""
+        if self.status not in REVIEW_STATES:
+            raise self._refuse(verb, target)
+        step = self.current_step
+        if step >= len(self.approval_chain):
+            raise Conflict(f"cannot {verb} task {self.id}: no approval step is waiting")
+        who = meta.actor
+        assert self.submission is not None
+        if who == self.submission.submitted_by:
+            raise Forbidden(f"separation of duties: {who} submitted version "
+                            f"{self.submission.version} of task {self.id} and cannot review it")
+        earlier = self.approved_steps_by(who)
+        if earlier:
+            raise Forbidden(f"separation of duties: {who} already approved step "
+                            f"{earlier[0] + 1} of task {self.id}'s approval chain and cannot "
+                            f"act on step {step + 1}")
+        if who not in self.approvers_of_step(step):
+            raise Forbidden(f"{who} is not an approver of step {step + 1} "
+                            f"({self.approval_chain[step].label()}) of task {self.id}")
+        return step
+
+    def approve(self, comment: str, meta: EventMeta) -> None:
+        step = self._check_reviewer("approve", S.IN_REVIEW, meta)
+        required = self.approval_chain[step].required_approvals
+        completes_step = len(self.step_approvals[step]) + 1 >= required
+        if completes_step:
+            missing = self.consulted_missing()
+            if missing:
+                raise Conflict(
+                    f"cannot complete step {step + 1} of task {self.id}: consulted roles "
+                    f"{', '.join(missing)} have not commented on submission "
+                    f"{self.submission.version if self.submission else 0}")
+        completes_chain = completes_step and step + 1 == len(self.approval_chain)
+        version = self.submission.version if self.submission else 0
+        self._approval_given(step, version, comment, completes_step, self.campaign_id, meta)
+        if completes_chain:
+            self._approved(version, self.campaign_id, meta)
+
+    @event("ApprovalGiven")
+    def _approval_given(self, step_index: int, submission_version: int, comment: str,
+                        step_completed: bool, campaign_id: UUID, meta: EventMeta) -> None:
+        self.status = S.IN_REVIEW
+        self.step_approvals[step_index].append(meta.actor)
+        if comment:
+            self._add_comment(comment, submission_version, meta.actor)
+        if step_completed:
+            self.current_step = step_index + 1
+
+    @event("Approved")
+    def _approved(self, submission_version: int, campaign_id: UUID, meta: EventMeta) -> None:
+        self.status = S.APPROVED
+
+    def request_changes(self, comment: str, meta: EventMeta) -> None:
+        step = self._check_reviewer("request changes on", S.IN_PROGRESS, meta)
+        if _blank(comment):
+            raise InvalidCommand("comment: say what should change")
+        version = self.submission.version if self.submission else 0
+        self._changes_requested(step, version, comment, self.revision_round + 1,
+                                self.campaign_id, meta)
+
+    @event("ChangesRequested")
+    def _changes_requested(self, step_index: int, submission_version: int, comment: str,
+                           revision_round: int, campaign_id: UUID, meta: EventMeta) -> None:
+        self.status = S.IN_PROGRESS
+        self.revision_round = revision_round
+        self._add_comment(comment, submission_version, meta.actor)
+
+    def complete(self, meta: EventMeta) -> None:
+        self._require("complete", S.DONE)
+        if self.status == S.IN_PROGRESS and self.approval_chain:
+            raise Conflict(f"cannot complete task {self.id}: transition in_progress -> done "
+                           "is not allowed before its approval chain approved a submission")
+        self._require_assignee("complete", meta)
+        self._completed(self.campaign_id, meta)
+
+    @event("Completed")
+    def _completed(self, campaign_id: UUID, meta: EventMeta) -> None:
+        self.status = S.DONE
+        self.completed_by = meta.actor
+
+    # --- interruptions --------------------------------------------------------------------
+
+    def block(self, reason: str, meta: EventMeta) -> None:
+        self._require("block", S.BLOCKED)
+        if _blank(reason):
+            raise InvalidCommand("reason: say what blocks the task")
+        self._blocked(reason.strip(), self.campaign_id, meta)
+
+    @event("Blocked")
+    def _blocked(self, reason: str, campaign_id: UUID, meta: EventMeta) -> None:
+        self.blocked_from = self.status
+        self.blocked_reason = reason
+        self.status = S.BLOCKED
+
+    def unblock(self, meta: EventMeta) -> None:
+        if self.status != S.BLOCKED or self.blocked_from is None:
+            raise Conflict(f"cannot unblock task {self.id}: it is {self.status}, not blocked")
+        self._unblocked(self.blocked_from, self.campaign_id, meta)
+
+    @event("Unblocked")
+    def _unblocked(self, resumed_state: TaskState, campaign_id: UUID, meta: EventMeta) -> None:
+        self.status = resumed_state
+        self.blocked_from = None
+        self.blocked_reason = None
+        if self.status == S.PLANNED and not self.waiting_for_predecessors:
+            self.status = S.READY
+
+    def cancel(self, reason: str, meta: EventMeta) -> None:
+        self._require("cancel", S.CANCELLED)
+        if _blank(reason):
+            raise InvalidCommand("reason: say why the task is cancelled")
+        self._cancelled(reason.strip(), self.campaign_id, meta)
+
+    @event("Cancelled")
+    def _cancelled(self, reason: str, campaign_id: UUID, meta: EventMeta) -> None:
+        self.status = S.CANCELLED
+
+    # --- conversation ---------------------------------------------------------------------
+
+    def comment(self, text: str, meta: EventMeta) -> None:
+        if _blank(text):
+            raise InvalidCommand("text: a comment must not be blank")
+        version = self.submission.version if self.submission else 0
+        self._commented(text.strip(), version, meta)
+
+    @event("Commented")
+    def _commented(self, text: str, submission_version: int, meta: EventMeta) -> None:
+        self._add_comment(text, submission_version, meta.actor)
+
+    def _add_comment(self, text: str, submission_version: int, author: str) -> None:
+        self.comments.append({"author": author, "text": text,
+                              "submission_version": submission_version})
+
+    # --- planning's revisions ---------------------------------------------------------------
+
+    def revise(self, *, title: str, description: str, role: str, due_date: dt.date,
+               start_date: dt.date | None, depends_on: list[UUID], queue: str | None,
+               approval_chain: list[ApprovalStep], consulted_roles: list[str],
+               role_members: dict[str, list[str]], deliverable: str | None,
+               meta: EventMeta) -> None:
+        """Planning rescheduled the task or moved it to a new playbook version."""
+        if not self.is_open:
+            return  # finished work keeps its dates and definition
+        self._revised(title, description, role, due_date, start_date, depends_on,
+                      queue or role, approval_chain, consulted_roles, role_members,
+                      deliverable, self.campaign_id, meta)
+        if self.status in REVIEW_STATES and not self.approval_chain and self.submission:
+            self._approved(self.submission.version, self.campaign_id, meta.model_copy(
+                update={"reason": "the deliverable no longer has an approval chain"}))
+
+    @event("Revised")
+    def _revised(self, title: str, description: str, role: str, due_date: dt.date,
+                 start_date: dt.date | None, depends_on: list[UUID], queue: str,
+                 approval_chain: list[ApprovalStep], consulted_roles: list[str],
+                 role_members: dict[str, list[str]], deliverable: str | None,
+                 campaign_id: UUID, meta: EventMeta) -> None:
+        self.title, self.description, self.role = title, description, role
+        self.due_date, self.start_date = due_date, start_date
+        self.depends_on = list(depends_on)
+        self.queue = queue
+        chain_changed = list(approval_chain) != self.approval_chain
+        self.approval_chain = list(approval_chain)
+        self.consulted_roles = list(consulted_roles)
+        self.role_members = {name: list(members) for name, members in role_members.items()}
+        self.deliverable = deliverable
+        if chain_changed and self.status in REVIEW_STATES:
+            # A different chain: the submission is reviewed again from step one.
+            self.current_step = 0
+            self.step_approvals = [[] for _ in self.approval_chain]
