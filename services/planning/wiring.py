@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.planning import handlers, integration
 from services.planning.api import build_router
 from services.planning.application import PlanningApplication
-from services.planning.views import CatalogView
+from services.planning.views import CatalogView, DirectoryView
 from shared.config import Settings
 from shared.runtime import ServiceParts
 
@@ -15,10 +15,12 @@ UPSTREAM = ("execution",)
 def build(settings: Settings) -> ServiceParts:
     app = PlanningApplication(settings, handlers=handlers.HANDLERS)
     catalog = CatalogView(app)
+    directory = DirectoryView(app)
+    app.directory = directory
     return ServiceParts(
         application=app,
-        router=build_router(app, catalog),
+        router=build_router(app, catalog, directory),
         translate=integration.translate,
         upstream=UPSTREAM,
-        views=[catalog],
+        views=[catalog, directory],
     )
