@@ -220,28 +220,21 @@ def relative_slots(tasks: Sequence[SchedulingTask], mode: Mode) -> dict[str, Slo
             for key, slot in from_start.items()}
 
 
-def critical_path(tasks: Sequence[SchedulingTask], slots: Mapping[str, Slot]) -> list[str]:
-    """The chain that decides how early the plan must start: from the earliest-starting
-    task, through successors that start the moment their predecessor finishes, to the
-    latest end such a chain reaches."""
-    if not slots:
+def critical_path(tasks: Sequence[SchedulingTask]) -> list[str]:
+    """The longest chain of dependent work (milestones count zero days): the sequence
+    whose every slip pushes the chain's end, and the shortest lead time the plan needs."""
+    if not tasks:
         return []
     by_key = {task.key: task for task in tasks}
-    successors = _successors(tasks)
-    best: dict[str, tuple[int, int, list[str]]] = {}  # key -> (end, length, chain)
-    for key in reversed(topological_order(tasks)):
-        chain_end, length, chain = slots[key].end, 1, [key]
-        for succ in sorted(successors[key]):
-            if slots[succ].start != slots[key].end + by_key[key].gap:
-                continue
-            succ_end, succ_length, succ_chain = best[succ]
-            if (succ_end, succ_length) > (chain_end, length - 1):
-                chain_end, length, chain = succ_end, succ_length + 1, [key, *succ_chain]
-        best[key] = (chain_end, length, chain)
-    first_start = min(slot.start for slot in slots.values())
-    starters = [task.key for task in tasks if slots[task.key].start == first_start]
-    winner = max(starters, key=lambda key: (best[key][0], best[key][1]))
-    return best[winner][2]
+    best: dict[str, tuple[int, list[str]]] = {}  # key -> (working days, chain ending here)
+    for key in topological_order(tasks):
+        task = by_key[key]
+        days, chain = 0, []
+        for predecessor in task.depends_on:
+            if best[predecessor][0] > days:
+                days, chain = best[predecessor]
+        best[key] = (days + task.duration, [*chain, key])
+    return max(best.values(), key=lambda entry: (entry[0], len(entry[1])))[1]
 
 
 def place(slots: Mapping[str, Slot], calendar: WorkingCalendar,
@@ -301,5 +294,5 @@ def schedule(tasks: Sequence[SchedulingTask], calendar: WorkingCalendar, *,
                 unfit.append(Unfit(task.key, f"would have to start on {start.isoformat()}, "
                                              f"before {not_before.isoformat()}"))
     return Schedule(anchor_date=resolved_anchor, tasks=dated,
-                    critical_path=critical_path(tasks, slots), unfit=unfit)
+                    critical_path=critical_path(tasks), unfit=unfit)
 
