@@ -229,7 +229,7 @@ def critical_path(tasks: Sequence[SchedulingTask]) -> list[str]:
     best: dict[str, tuple[int, list[str]]] = {}  # key -> (working days, chain ending here)
     for key in topological_order(tasks):
         task = by_key[key]
-        days, chain = 0, []
+        days, chain = 0, list[str]()
         for predecessor in task.depends_on:
             if best[predecessor][0] > days:
                 days, chain = best[predecessor]
