@@ -179,3 +179,52 @@ class AbsenceCancelled(IntegrationEvent):
 
     absence_id: UUID
     member_id: str
+
+
+class KpiMeasurementReported(IntegrationEvent):
+    """Inbound: another system (e.g. a CRM) reports a KPI measurement for a goal. It
+    publishes this on ``marketflow.crm.events``; planning validates and records it once,
+    attributed to the envelope's actor (e.g. ``system:crm``)."""
+
+    event_type = "marketflow.planning.kpi.measurement_reported.v1"
+
+    goal_id: UUID
+    value: float = Field(allow_inf_nan=False)
+    measured_on: date
+    source: str = Field(min_length=1, max_length=64, description="the reporting system")
+    external_id: str | None = Field(default=None, max_length=200,
+                                    description="the reporter's id for this measurement")
+
+
+class GoalDefined(IntegrationEvent):
+    event_type = "marketflow.planning.goal.defined.v1"
+
+    goal_id: UUID
+    name: str
+    kind: str
+    custom_kind: str | None = None
+    weight: float
+    kpi_name: str
+    kpi_unit: str = ""
+    kpi_target: float
+    period_start: date
+    period_end: date
+
+
+class KpiMeasured(IntegrationEvent):
+    """A KPI measurement planning recorded (from a person or another system)."""
+
+    event_type = "marketflow.planning.kpi.measured.v1"
+
+    goal_id: UUID
+    value: float
+    measured_on: date
+    source: str
+    attainment_percent: float | None = None
+
+
+class CampaignGoalsLinked(IntegrationEvent):
+    event_type = "marketflow.planning.campaign.goals_linked.v1"
+
+    campaign_id: UUID
+    goal_ids: list[UUID] = Field(description="the goals linked by this change")

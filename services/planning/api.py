@@ -13,6 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from services.planning.application import PlanningApplication
 from services.planning.domain import (
     Campaign,
+    Goal,
+    GoalDefinition,
+    Measurement,
     Member,
     MemberProfile,
     Playbook,
@@ -91,6 +94,20 @@ class Cancel(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
+class LinkGoals(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    goal_ids: list[UUID] = Field(min_length=1)
+
+
+class RecordMeasurement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: float = Field(allow_inf_nan=False)
+    measured_on: dt.date
+    external_id: str | None = Field(default=None, max_length=200)
+
+
 class RecordAbsence(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -141,6 +158,17 @@ def campaign_json(campaign: Campaign) -> dict[str, Any]:
             {**task.model_dump(mode="json"), "status": campaign.task_status[task.task_id]}
             for task in campaign.tasks
         ],
+    }
+
+
+def goal_json(goal: Goal) -> dict[str, Any]:
+    return {
+        "id": str(goal.id),
+        **goal.definition.model_dump(mode="json"),
+        "defined_by": goal.defined_by,
+        "measurements": [m.model_dump(mode="json") for m in
+                         sorted(goal.measurements, key=lambda m: m.measured_on)],
+        "attainment_percent": goal.attainment_percent,
     }
 
 
@@ -266,6 +294,33 @@ def build_router(app: PlanningApplication, catalog: CatalogView,
     @router.post("/campaigns/{campaign_id}/complete", tags=["campaigns"])
     def complete(campaign_id: UUID, member: Actor) -> dict[str, Any]:
         return campaign_json(app.complete_campaign(campaign_id, attributed(member)))
+
+    @router.post("/campaigns/{campaign_id}/goals", tags=["campaigns"])
+    def link_goals(campaign_id: UUID, body: LinkGoals, member: Actor) -> dict[str, Any]:
+        return campaign_json(app.link_goals(campaign_id, body.goal_ids, attributed(member)))
+
+    # --- goals and KPIs -----------------------------------------------------------------
+
+    @router.post("/goals", status_code=status.HTTP_201_CREATED, tags=["goals"])
+    def define_goal(body: GoalDefinition, member: Actor) -> dict[str, Any]:
+        return goal_json(app.define_goal(body, attributed(member)))
+
+    @router.get("/goals", tags=["goals"])
+    def list_goals(member: Actor) -> list[dict[str, Any]]:
+        catalog.catch_up()
+        return list(catalog.goals.values())
+
+    @router.get("/goals/{goal_id}", tags=["goals"])
+    def get_goal(goal_id: UUID, member: Actor) -> dict[str, Any]:
+        return goal_json(app.goal(goal_id))
+
+    @router.post("/goals/{goal_id}/measurements", status_code=status.HTTP_201_CREATED,
+                 tags=["goals"])
+    def record_measurement(goal_id: UUID, body: RecordMeasurement,
+                           member: Actor) -> dict[str, Any]:
+        measurement = Measurement(value=body.value, measured_on=body.measured_on,
+                                  source="api", external_id=body.external_id)
+        return goal_json(app.record_measurement(goal_id, measurement, attributed(member)))
 
     # --- team directory ------------------------------------------------------------
 

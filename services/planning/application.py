@@ -9,6 +9,9 @@ from uuid import UUID, uuid4
 from services.planning.domain import (
     Absence,
     Campaign,
+    Goal,
+    GoalDefinition,
+    Measurement,
     Member,
     MemberProfile,
     Playbook,
@@ -18,6 +21,7 @@ from services.planning.domain import (
     TaskTemplate,
     Team,
     TeamProfile,
+    define_goal,
     define_playbook,
     member_aggregate_id,
     plan_campaign,
@@ -207,9 +211,27 @@ class PlanningApplication(ServiceApplication):
         return self.directory.role_holders(team_id)
 
     def _require_goal(self, goal_id: UUID) -> None:
-        # Goals arrive with the goals feature; until then no goal id is known.
-        if not self.exists(goal_id):
-            raise InvalidCommand(f"goal_ids: unknown goal {goal_id}")
+        try:
+            self.load(goal_id, Goal)
+        except NotFound:
+            raise InvalidCommand(f"goal_ids: unknown goal {goal_id}") from None
+
+    # --- goals and KPIs --------------------------------------------------------------
+
+    def define_goal(self, definition: GoalDefinition, meta: EventMeta) -> Goal:
+        goal = define_goal(definition, meta)
+        self.save_or_conflict(goal)
+        return goal
+
+    def goal(self, goal_id: UUID) -> Goal:
+        return self.load(goal_id, Goal)
+
+    def record_measurement(self, goal_id: UUID, measurement: Measurement,
+                           meta: EventMeta) -> Goal:
+        goal = self.goal(goal_id)
+        goal.record_measurement(measurement, meta)
+        self.save_or_conflict(goal)
+        return goal
 
     # --- team directory ------------------------------------------------------------
 

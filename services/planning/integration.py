@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from contracts import planning as contract
-from services.planning.domain import Campaign, Member, PlannedTask, Playbook, PlaybookSpec, Team
+from services.planning.domain import (
+    Campaign,
+    Goal,
+    Member,
+    PlannedTask,
+    Playbook,
+    PlaybookSpec,
+    Team,
+)
 from services.planning.domain.scheduling import backward_slots
 from shared.outbox import translate_by_type
 
@@ -108,6 +116,27 @@ def _absence_cancelled(event: Any) -> contract.AbsenceCancelled:
     return contract.AbsenceCancelled(absence_id=event.absence_id, member_id=event.member_id)
 
 
+def _goal_defined(event: Any) -> contract.GoalDefined:
+    goal = event.definition
+    return contract.GoalDefined(
+        goal_id=event.originator_id, name=goal.name, kind=goal.kind,
+        custom_kind=goal.custom_kind, weight=goal.weight, kpi_name=goal.kpi.name,
+        kpi_unit=goal.kpi.unit, kpi_target=goal.kpi.target,
+        period_start=goal.kpi.period_start, period_end=goal.kpi.period_end,
+    )
+
+
+def _measured(event: Any) -> contract.KpiMeasured:
+    measurement = event.measurement
+    return contract.KpiMeasured(goal_id=event.originator_id, value=measurement.value,
+                                measured_on=measurement.measured_on, source=measurement.source)
+
+
+def _goals_linked(event: Any) -> contract.CampaignGoalsLinked:
+    return contract.CampaignGoalsLinked(campaign_id=event.originator_id,
+                                        goal_ids=event.goal_ids)
+
+
 translate = translate_by_type({
     Playbook.Defined: _playbook,  # type: ignore[attr-defined]
     Playbook.Revised: _playbook,  # type: ignore[attr-defined]
@@ -116,6 +145,9 @@ translate = translate_by_type({
     Campaign.Migrated: _migrated,  # type: ignore[attr-defined]
     Campaign.Cancelled: _cancelled,  # type: ignore[attr-defined]
     Campaign.Completed: _completed,  # type: ignore[attr-defined]
+    Campaign.GoalsLinked: _goals_linked,  # type: ignore[attr-defined]
+    Goal.Defined: _goal_defined,  # type: ignore[attr-defined]
+    Goal.Measured: _measured,  # type: ignore[attr-defined]
     Team.Registered: _team,  # type: ignore[attr-defined]
     Team.Changed: _team,  # type: ignore[attr-defined]
     Member.Registered: _member,  # type: ignore[attr-defined]

@@ -34,7 +34,11 @@ def playbook_from_yaml(text: str | bytes) -> PlaybookSpec:
 def playbook_to_yaml(spec: PlaybookSpec) -> str:
     """YAML that ``playbook_from_yaml`` reads back into an equal spec; defaults left out."""
     data = spec.model_dump(mode="json", exclude_defaults=True)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    if yaml.safe_load(text) != data:
+        # Rare characters (e.g. U+0085) do not survive as plain text: escape everything.
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=False, width=100)
+    return text
 
 
 def shipped_playbooks() -> dict[str, PlaybookSpec]:

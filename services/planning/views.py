@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from services.planning.domain import Campaign, Member, Playbook, Team
+from services.planning.domain import Campaign, Goal, Member, Playbook, Team
 from shared.views import View
 
 
 class CatalogView(View):
-    """Playbooks and campaigns, for listing."""
+    """Playbooks, campaigns and goals, for listing."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.playbooks: dict[UUID, dict[str, Any]] = {}
         self.campaigns: dict[UUID, dict[str, Any]] = {}
+        self.goals: dict[UUID, dict[str, Any]] = {}
 
     def apply(self, domain_event: Any) -> None:
         if isinstance(domain_event, Playbook.Defined | Playbook.Revised):  # type: ignore[attr-defined]
@@ -33,6 +34,7 @@ class CatalogView(View):
                 "playbook_id": str(domain_event.playbook_id),
                 "playbook_version": domain_event.playbook_version,
                 "team_id": domain_event.team_id,
+                "goal_ids": [str(goal_id) for goal_id in domain_event.goal_ids or []],
                 "status": "active",
             }
         elif isinstance(domain_event, Campaign.Rescheduled):  # type: ignore[attr-defined]
@@ -45,6 +47,18 @@ class CatalogView(View):
             self.campaigns[domain_event.originator_id]["status"] = "cancelled"
         elif isinstance(domain_event, Campaign.Completed):  # type: ignore[attr-defined]
             self.campaigns[domain_event.originator_id]["status"] = "completed"
+        elif isinstance(domain_event, Campaign.GoalsLinked):  # type: ignore[attr-defined]
+            campaign = self.campaigns[domain_event.originator_id]
+            campaign["goal_ids"] = [*campaign.get("goal_ids", []),
+                                    *map(str, domain_event.goal_ids)]
+        elif isinstance(domain_event, Goal.Defined):  # type: ignore[attr-defined]
+            self.goals[domain_event.originator_id] = {
+                "id": str(domain_event.originator_id),
+                **domain_event.definition.model_dump(mode="json"),
+                "measurements": 0,
+            }
+        elif isinstance(domain_event, Goal.Measured):  # type: ignore[attr-defined]
+            self.goals[domain_event.originator_id]["measurements"] += 1
 
 
 class DirectoryView(View):

@@ -9,7 +9,8 @@ from services.planning.views import CatalogView, DirectoryView
 from shared.config import Settings
 from shared.runtime import ServiceParts
 
-UPSTREAM = ("execution",)
+# crm: the topic where other systems (a CRM, BI) report KPI measurements.
+UPSTREAM = ("execution", "crm")
 
 
 def build(settings: Settings) -> ServiceParts:

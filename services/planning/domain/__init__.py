@@ -1,5 +1,6 @@
 """Planning's domain, pure and without I/O: playbooks (``playbook``), the working-day
-``calendar`` and ``scheduling``, ``campaign`` plans, and the ``team`` directory."""
+``calendar`` and ``scheduling``, ``campaign`` plans, ``goals`` and KPIs, and the
+``team`` directory."""
 
 from services.planning.domain.campaign import (
     Campaign,
@@ -10,6 +11,7 @@ from services.planning.domain.campaign import (
     planned_tasks,
     task_id_for,
 )
+from services.planning.domain.goals import Goal, GoalDefinition, Kpi, Measurement, define_goal
 from services.planning.domain.playbook import (
     ApprovalStepTemplate,
     DateRule,
@@ -38,6 +40,10 @@ __all__ = [
     "ApprovalStepTemplate",
     "Campaign",
     "DateRule",
+    "Goal",
+    "GoalDefinition",
+    "Kpi",
+    "Measurement",
     "Member",
     "MemberProfile",
     "Phase",
@@ -50,6 +56,7 @@ __all__ = [
     "Team",
     "TeamProfile",
     "UnfitTask",
+    "define_goal",
     "define_playbook",
     "member_aggregate_id",
     "plan_campaign",

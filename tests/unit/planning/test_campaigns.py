@@ -133,3 +133,24 @@ def test_cancel_and_complete_are_guarded_transitions() -> None:
         done.record_task_progress(task.task_id, "done", ANNA)
     done.complete(ANNA)
     assert done.status == "completed"
+
+
+def test_goals_validate_kind_weight_and_kpi_period() -> None:
+    from pydantic import ValidationError
+
+    from services.planning.domain import GoalDefinition, Measurement, define_goal
+
+    definition = GoalDefinition.model_validate({
+        "name": "Awareness", "kind": "awareness", "weight": 30,
+        "kpi": {"name": "visits", "target": 1000, "period_start": "2027-01-01",
+                "period_end": "2027-12-31"}})
+    goal = define_goal(definition, ANNA)
+    goal.record_measurement(Measurement(value=250, measured_on=dt.date(2027, 5, 1),
+                                        source="crm", external_id="x1"), ANNA)
+    assert goal.attainment_percent == 25.0
+    with pytest.raises(Conflict, match="already reported x1"):
+        goal.record_measurement(Measurement(value=1, measured_on=dt.date(2027, 5, 2),
+                                            source="crm", external_id="x1"), ANNA)
+    with pytest.raises(ValidationError, match="period_end must be on or after"):
+        GoalDefinition.model_validate({**definition.model_dump(), "kpi": {
+            **definition.kpi.model_dump(), "period_end": "2026-01-01"}})
