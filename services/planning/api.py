@@ -6,11 +6,12 @@ import datetime as dt
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from services.planning.application import PlanningApplication
+from services.planning.calendar_feed import ics_feed
 from services.planning.domain import (
     Campaign,
     Goal,
@@ -20,20 +21,44 @@ from services.planning.domain import (
     MemberProfile,
     Playbook,
     PlaybookSpec,
+    Routine,
+    RoutineDefinition,
     Team,
     TeamProfile,
 )
 from services.planning.domain.team import ID_PATTERN
 from services.planning.playbook_files import playbook_from_yaml, playbook_to_yaml
-from services.planning.views import CatalogView, DirectoryView
+from services.planning.views import CalendarView, CatalogView, DirectoryView
 from shared.auth import Member as AuthenticatedMember
 from shared.auth import current_member
-from shared.domain import EventMeta
+from shared.domain import EventMeta, InvalidCommand
 
 Actor = Annotated[AuthenticatedMember, Depends(current_member)]
 TeamId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 MemberId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 YAML_MEDIA_TYPE = "application/yaml"
+ICS_MEDIA_TYPE = "text/calendar"
+MAX_CALENDAR_DAYS = 800
+FEED_PAST_DAYS = 365
+FEED_FUTURE_DAYS = 2 * 365
+
+
+def feed_member(
+    request: Request,
+    token: Annotated[str | None, Query(
+        description="for calendar clients that cannot send an Authorization header")] = None,
+) -> AuthenticatedMember:
+    """Bearer token, or the same token as a query parameter (calendar subscriptions)."""
+    if token is None:
+        return current_member(request)
+    member = request.app.state.tokens.member_for(token)
+    if member is None:
+        raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED,
+                            detail="unknown or revoked token")
+    return member  # type: ignore[no-any-return]
+
+
+FeedReader = Annotated[AuthenticatedMember, Depends(feed_member)]
 
 
 def attributed(member: AuthenticatedMember, reason: str | None = None) -> EventMeta:
@@ -172,6 +197,17 @@ def goal_json(goal: Goal) -> dict[str, Any]:
     }
 
 
+def routine_json(routine: Routine) -> dict[str, Any]:
+    return {
+        "id": str(routine.id),
+        **routine.definition.model_dump(mode="json"),
+        "active": routine.active,
+        "defined_by": routine.defined_by,
+        "planned": [{"occurrence": day.isoformat(), "campaign_id": str(campaign_id)}
+                    for day, campaign_id in sorted(routine.planned.items())],
+    }
+
+
 def team_json(team: Team) -> dict[str, Any]:
     return {"team_id": team.team_id, **team.profile.model_dump(mode="json"),
             "version": team.version}
@@ -187,8 +223,8 @@ def member_json(member: Member) -> dict[str, Any]:
     }
 
 
-def build_router(app: PlanningApplication, catalog: CatalogView,
-                 directory: DirectoryView) -> APIRouter:
+def build_router(app: PlanningApplication, catalog: CatalogView, directory: DirectoryView,
+                 calendar: CalendarView) -> APIRouter:
     router = APIRouter()
 
     # --- playbooks ---------------------------------------------------------------
@@ -299,6 +335,66 @@ def build_router(app: PlanningApplication, catalog: CatalogView,
     def link_goals(campaign_id: UUID, body: LinkGoals, member: Actor) -> dict[str, Any]:
         return campaign_json(app.link_goals(campaign_id, body.goal_ids, attributed(member)))
 
+    # --- the year calendar -------------------------------------------------------------
+
+    @router.post("/routines", status_code=status.HTTP_201_CREATED, tags=["calendar"])
+    def define_routine(body: RoutineDefinition, member: Actor) -> dict[str, Any]:
+        """A recurring routine; campaigns within its horizon are planned right away."""
+        routine, _ = app.define_routine(body, attributed(member))
+        return routine_json(routine)
+
+    @router.get("/routines", tags=["calendar"])
+    def list_routines(member: Actor) -> list[dict[str, Any]]:
+        catalog.catch_up()
+        return list(catalog.routines.values())
+
+    @router.get("/routines/{routine_id}", tags=["calendar"])
+    def get_routine(routine_id: UUID, member: Actor) -> dict[str, Any]:
+        return routine_json(app.routine(routine_id))
+
+    @router.post("/routines/{routine_id}/stop", tags=["calendar"])
+    def stop_routine(routine_id: UUID, member: Actor) -> dict[str, Any]:
+        return routine_json(app.stop_routine(routine_id, attributed(member)))
+
+    @router.post("/routines/run", tags=["calendar"])
+    def run_routines(member: Actor) -> dict[str, Any]:
+        """Plan occurrences that entered their horizon (the service also does this
+        hourly by itself); safe to call any time."""
+        campaigns = app.run_routines(meta=attributed(member, "routines run on request"))
+        return {"planned": [campaign_json(campaign) for campaign in campaigns]}
+
+    @router.get("/calendar", tags=["calendar"])
+    def calendar_query(
+        member: Actor,
+        first: Annotated[dt.date, Query(alias="from")],
+        last: Annotated[dt.date, Query(alias="to")],
+        team_id: Annotated[str | None, Query(max_length=64)] = None,
+        goal_id: UUID | None = None,
+        member_id: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> list[dict[str, Any]]:
+        """Launches and tasks in a period, by team, goal and member."""
+        if last < first:
+            raise InvalidCommand("to: must be on or after from")
+        if (last - first).days > MAX_CALENDAR_DAYS:
+            raise InvalidCommand(f"to: ask for at most {MAX_CALENDAR_DAYS} days at a time")
+        return calendar.entries(first, last, team_id=team_id, goal_id=goal_id,
+                                member_id=member_id)
+
+    @router.get("/calendar/teams/{team_id}.ics", tags=["calendar"], response_class=Response,
+                responses={200: {"content": {ICS_MEDIA_TYPE: {}}}})
+    def team_feed(team_id: TeamId, reader: FeedReader) -> Response:
+        team = app.team(team_id)
+        first, last = _feed_window()
+        return _ics(f"{team.profile.name} (Marketflow)",
+                    calendar.entries(first, last, team_id=team_id))
+
+    @router.get("/calendar/members/{member_id}.ics", tags=["calendar"],
+                response_class=Response, responses={200: {"content": {ICS_MEDIA_TYPE: {}}}})
+    def member_feed(member_id: MemberId, reader: FeedReader) -> Response:
+        first, last = _feed_window()
+        return _ics(f"{member_id}'s tasks (Marketflow)",
+                    calendar.entries(first, last, member_id=member_id))
+
     # --- goals and KPIs -----------------------------------------------------------------
 
     @router.post("/goals", status_code=status.HTTP_201_CREATED, tags=["goals"])
@@ -368,3 +464,12 @@ def build_router(app: PlanningApplication, catalog: CatalogView,
         return member_json(app.cancel_absence(member_id, absence_id, attributed(member)))
 
     return router
+
+
+def _feed_window() -> tuple[dt.date, dt.date]:
+    today = dt.date.today()
+    return today - dt.timedelta(days=FEED_PAST_DAYS), today + dt.timedelta(days=FEED_FUTURE_DAYS)
+
+
+def _ics(title: str, entries: list[dict[str, Any]]) -> Response:
+    return Response(ics_feed(title, entries), media_type=f"{ICS_MEDIA_TYPE}; charset=utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import TYPE_CHECKING, Literal
 from uuid import UUID, uuid4
 
@@ -17,12 +18,15 @@ from services.planning.domain import (
     Playbook,
     PlaybookDiff,
     PlaybookSpec,
+    Routine,
+    RoutineDefinition,
     Staffing,
     TaskTemplate,
     Team,
     TeamProfile,
     define_goal,
     define_playbook,
+    define_routine,
     member_aggregate_id,
     plan_campaign,
     planned_tasks,
@@ -33,10 +37,13 @@ from services.planning.domain import (
 from services.planning.domain.calendar import WorkingCalendar
 from services.planning.domain.scheduling import Schedule, ScheduleError, schedule
 from shared.application import ServiceApplication
-from shared.domain import EventMeta, InvalidCommand, NotFound
+from shared.domain import DomainError, EventMeta, InvalidCommand, NotFound
 
 if TYPE_CHECKING:
-    from services.planning.views import DirectoryView
+    from services.planning.views import CatalogView, DirectoryView
+
+log = logging.getLogger(__name__)
+ROUTINE_ACTOR = "system:planning-routines"
 
 Mode = Literal["backward", "forward"]
 
@@ -44,6 +51,8 @@ Mode = Literal["backward", "forward"]
 class PlanningApplication(ServiceApplication):
     directory: DirectoryView | None = None
     """Set by the wiring: who holds which role in which team (for approvers)."""
+    catalog: CatalogView | None = None
+    """Set by the wiring: which routines exist."""
 
     # --- playbooks ---------------------------------------------------------------
 
@@ -215,6 +224,69 @@ class PlanningApplication(ServiceApplication):
             self.load(goal_id, Goal)
         except NotFound:
             raise InvalidCommand(f"goal_ids: unknown goal {goal_id}") from None
+
+    # --- recurring routines (the year calendar) ------------------------------------
+
+    def define_routine(self, definition: RoutineDefinition, meta: EventMeta,
+                       today: dt.date | None = None) -> tuple[Routine, list[Campaign]]:
+        """The routine, and the campaigns it plans right away within its horizon."""
+        if not self.exists(definition.playbook_id):
+            raise InvalidCommand(f"playbook_id: unknown playbook {definition.playbook_id}")
+        routine = define_routine(definition, meta)
+        # Refuse now what would make every occurrence fail (team, queues, roles, goals).
+        self.prepare_campaign(
+            definition.playbook_id, definition.name, definition.starts_on,
+            definition.assignments, meta, team_id=definition.team_id,
+            queues=definition.queues, goal_ids=definition.goal_ids)
+        campaigns = self._plan_occurrences(routine, today or dt.date.today(), meta)
+        self.save_or_conflict(routine, *campaigns)
+        return routine, campaigns
+
+    def routine(self, routine_id: UUID) -> Routine:
+        return self.load(routine_id, Routine)
+
+    def stop_routine(self, routine_id: UUID, meta: EventMeta) -> Routine:
+        routine = self.routine(routine_id)
+        routine.stop(meta)
+        self.save_or_conflict(routine)
+        return routine
+
+    def run_routines(self, today: dt.date | None = None,
+                     meta: EventMeta | None = None) -> list[Campaign]:
+        """Plan every routine's occurrences that entered its horizon (idempotent: an
+        occurrence's campaign id is derived from the routine and the date)."""
+        today = today or dt.date.today()
+        planned: list[Campaign] = []
+        routine_ids = list(self.catalog.routine_ids()) if self.catalog else []
+        for routine_id in routine_ids:
+            routine = self.routine(routine_id)
+            try:
+                campaigns = self._plan_occurrences(
+                    routine, today, meta or EventMeta(actor=ROUTINE_ACTOR))
+                if campaigns:
+                    self.save_or_conflict(routine, *campaigns)
+                    planned.extend(campaigns)
+            except DomainError as error:
+                log.warning("routine could not plan its occurrences",
+                            extra={"routine_id": str(routine_id), "problem": str(error)})
+        return planned
+
+    def _plan_occurrences(self, routine: Routine, today: dt.date,
+                          meta: EventMeta) -> list[Campaign]:
+        definition = routine.definition
+        campaigns = []
+        for occurrence in routine.due(today):
+            occurrence_meta = meta.model_copy(update={
+                "reason": f"routine '{definition.name}': occurrence {occurrence.isoformat()}",
+                "correlation_id": meta.correlation_id or str(routine.id)})
+            campaign = self.prepare_campaign(
+                definition.playbook_id, routine.campaign_name(occurrence), occurrence,
+                definition.assignments, occurrence_meta, team_id=definition.team_id,
+                queues=definition.queues, goal_ids=definition.goal_ids, not_before=today,
+                campaign_id=routine.campaign_id_for(occurrence), routine_id=routine.id)
+            routine.record_occurrence(occurrence, campaign.id, occurrence_meta)
+            campaigns.append(campaign)
+        return campaigns
 
     # --- goals and KPIs --------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Planning's domain, pure and without I/O: playbooks (``playbook``), the working-day
-``calendar`` and ``scheduling``, ``campaign`` plans, ``goals`` and KPIs, and the
-``team`` directory."""
+``calendar`` and ``scheduling``, ``campaign`` plans, recurring ``routine``s, ``goals`` and
+KPIs, and the ``team`` directory."""
 
 from services.planning.domain.campaign import (
     Campaign,
@@ -23,6 +23,7 @@ from services.planning.domain.playbook import (
     define_playbook,
     validate_spec,
 )
+from services.planning.domain.routine import Routine, RoutineDefinition, define_routine
 from services.planning.domain.team import (
     Absence,
     Member,
@@ -51,6 +52,8 @@ __all__ = [
     "Playbook",
     "PlaybookDiff",
     "PlaybookSpec",
+    "Routine",
+    "RoutineDefinition",
     "Staffing",
     "TaskTemplate",
     "Team",
@@ -58,6 +61,7 @@ __all__ = [
     "UnfitTask",
     "define_goal",
     "define_playbook",
+    "define_routine",
     "member_aggregate_id",
     "plan_campaign",
     "planned_tasks",
