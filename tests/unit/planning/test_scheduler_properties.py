@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from services.planning.domain.calendar import WorkingCalendar
 from services.planning.domain.scheduling import (
     DatedTask,
+    Mode,
     Schedule,
     ScheduleError,
     SchedulingTask,
@@ -114,15 +115,20 @@ def test_forward_plans_start_on_or_after_the_start_and_honour_anchor_rules(
 
 @PROFILE
 @given(tasks=task_graphs(), calendar=calendars(), launch=DAYS, moved=DAYS,
-       done_mask=st.lists(st.booleans(), min_size=8, max_size=8))
+       done_mask=st.lists(st.booleans(), min_size=8, max_size=8),
+       mode=st.sampled_from(["backward", "forward"]))
 def test_rescheduling_never_moves_done_tasks(
     tasks: list[SchedulingTask], calendar: WorkingCalendar, launch: dt.date, moved: dt.date,
-    done_mask: list[bool],
+    done_mask: list[bool], mode: Mode,
 ) -> None:
-    first = schedule(tasks, calendar, anchor_date=launch)
+    if mode == "backward":
+        first = schedule(tasks, calendar, anchor_date=launch)
+    else:
+        first = schedule(tasks, calendar, mode="forward", start_date=launch)
     done = {task.key: first.tasks[task.key] for task, is_done in zip(tasks, done_mask,
                                                                      strict=False) if is_done}
-    second = schedule(tasks, calendar, anchor_date=moved, keep=done)
+    # Moving the anchor keeps a plan's shape (backward or forward) around the new date.
+    second = schedule(tasks, calendar, mode=mode, anchor_date=moved, keep=done)
     for key, dated in done.items():
         assert second.tasks[key] == dated
     # Everything not done follows the new anchor and the usual rules.
