@@ -143,6 +143,7 @@ class TeamRegistered(IntegrationEvent):
     subdivision: str | None = None
     closed_days: list[date] = Field(default_factory=list)
     queues: list[str] = Field(default_factory=list)
+    manager_id: str | None = Field(default=None, description="the member escalations go to")
 
 
 class MemberRegistered(IntegrationEvent):

@@ -28,10 +28,13 @@ MEMBERS = {
 
 
 def seed_directory(client: httpx.Client) -> None:
-    client.put(f"/teams/{DEMO_TEAM}", json=TEAM)  # 422 "nothing changed" on a re-run
+    if client.get(f"/teams/{DEMO_TEAM}").status_code != 404:
+        return
+    client.put(f"/teams/{DEMO_TEAM}", json=TEAM).raise_for_status()
     for member_id in ("anna", "ben", "carla", "dave"):  # managers first
-        client.put(f"/members/{member_id}", json={**MEMBERS[member_id],
-                                                  "team_ids": [DEMO_TEAM]})
+        client.put(f"/members/{member_id}", json={
+            **MEMBERS[member_id], "team_ids": [DEMO_TEAM]}).raise_for_status()
+    client.put(f"/teams/{DEMO_TEAM}", json={**TEAM, "manager_id": "anna"}).raise_for_status()
 
 
 def seed_playbooks(client: httpx.Client) -> dict[str, str]:

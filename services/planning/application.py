@@ -309,6 +309,9 @@ class PlanningApplication(ServiceApplication):
 
     def register_team(self, team_id: str, profile: TeamProfile, meta: EventMeta) -> Team:
         """Register the team, or change it to this profile."""
+        if profile.manager_id is not None and not self.exists(
+                member_aggregate_id(profile.manager_id)):
+            raise InvalidCommand(f"manager_id: unknown member '{profile.manager_id}'")
         if self.exists(team_aggregate_id(team_id)):
             team = self.team(team_id)
             team.change(profile, meta)

@@ -97,6 +97,7 @@ def _team(event: Any) -> contract.TeamRegistered:
     return contract.TeamRegistered(
         team_id=event.team_id, name=profile.name, country=profile.country,
         subdivision=profile.subdivision, closed_days=profile.closed_days, queues=profile.queues,
+        manager_id=profile.manager_id,
     )
 
 

@@ -66,6 +66,10 @@ async def setup_team(planning: RunningService) -> None:
             "name": member_id.title(), "roles": roles, "team_ids": ["marketing-fi"],
             "manager_id": manager})
         assert response.status_code == 200, response.text
+    response = await planning.http.put("/teams/marketing-fi", headers=ANNA, json={
+        "name": "Marketing Finland", "country": "FI", "queues": ["content"],
+        "closed_days": ["2027-03-12"], "manager_id": "anna"})
+    assert response.status_code == 200, response.text
 
 
 async def test_playbook_files_versions_campaigns_and_rescheduling(
@@ -122,7 +126,7 @@ async def test_playbook_files_versions_campaigns_and_rescheduling(
         "marketflow.planning.campaign.tasks_revised.v1": 2,
         "marketflow.planning.playbook.defined.v1": 2,
         "marketflow.planning.member.registered.v1": 3,
-        "marketflow.planning.team.registered.v1": 1})
+        "marketflow.planning.team.registered.v1": 2})
     revisions = [m["body"] for m in messages
                  if m["type"] == "marketflow.planning.campaign.tasks_revised.v1"]
     assert revisions[0]["launch_date"] == "2027-04-20"
@@ -197,6 +201,8 @@ async def test_planning_refusals_name_the_problem_and_record_nothing(
                          headers=ANNA)
     await assert_refused(planning, "PUT", "/teams/t1", 422, "country: 'XX' is not a supported",
                          json={"name": "T", "country": "XX"}, headers=ANNA)
+    await assert_refused(planning, "PUT", "/teams/t2", 422, "manager_id: unknown member 'x'",
+                         json={"name": "T", "manager_id": "x"}, headers=ANNA)
     await assert_refused(planning, "PUT", "/members/anna", 422, "chain of managers loops",
                          json={"name": "Anna", "manager_id": "ben"}, headers=ANNA)
     await assert_refused(planning, "PUT", "/members/zed", 422, "unknown team 'nope'",

@@ -33,6 +33,8 @@ class TeamProfile(BaseModel):
     subdivision: str | None = Field(default=None, description="e.g. a US state")
     closed_days: list[dt.date] = Field(default_factory=list, max_length=1000)
     queues: list[str] = Field(default_factory=list, description="work queues of the team")
+    manager_id: str | None = Field(default=None, max_length=64, pattern=ID_PATTERN,
+                                   description="the member escalations go to")
 
     @field_validator("closed_days")
     @classmethod
