@@ -121,8 +121,22 @@ async def test_playbook_files_versions_campaigns_and_rescheduling(
     assert response.status_code == 200, response.text
     assert {t["key"]: t["title"] for t in response.json()["tasks"]}["retro"] == "Retrospective"
 
+    response = await planning.http.post("/campaigns", headers=ANNA, json={
+        "playbook_id": playbook["id"], "name": "Forward", "start_date": "2027-01-04",
+        "team_id": "marketing-fi"})
+    assert response.status_code == 201, response.text
+    forward = response.json()
+    assert (forward["mode"], forward["start_date"]) == ("forward", "2027-01-04")
+    assert min(t["start_date"] for t in forward["tasks"]) == "2027-01-04"
+    launch_day = next(t for t in forward["tasks"] if t["key"] == "launch-day")
+    assert launch_day["due_date"] == forward["launch_date"] > "2027-02-01"
+    await assert_refused(planning, "POST", "/campaigns", 422, "versions 1 to 2, not 7",
+                         headers=ANNA, json={"playbook_id": playbook["id"], "name": "X",
+                                             "playbook_version": 7,
+                                             "launch_date": "2027-06-01"})
+
     messages = await published(planning, {
-        "marketflow.planning.campaign.planned.v1": 1,
+        "marketflow.planning.campaign.planned.v1": 2,
         "marketflow.planning.campaign.tasks_revised.v1": 2,
         "marketflow.planning.playbook.defined.v1": 2,
         "marketflow.planning.member.registered.v1": 3,

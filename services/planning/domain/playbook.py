@@ -277,7 +277,8 @@ class Playbook(Aggregate):
     def spec_at(self, version: int) -> PlaybookSpec:
         if not 1 <= version <= self.latest_version:
             raise InvalidCommand(
-                f"version: playbook '{self.name}' has versions 1 to {self.latest_version}, "
+                f"playbook_version: playbook '{self.name}' has versions 1 to "
+                f"{self.latest_version}, "
                 f"not {version}"
             )
         return self.versions[version - 1]
