@@ -100,3 +100,59 @@ async def test_routines_plan_campaigns_and_feeds_match_the_plan(
     finally:
         await planning.stop()
 
+
+
+async def test_planning_views_rebuild_identically_after_a_restart(
+    postgres_env: Environment,
+) -> None:
+    planning = await start_service(postgres_env, "planning")
+    today = dt.date.today()
+    try:
+        await planning.http.put("/teams/web-us", headers=ANNA, json={
+            "name": "Web US", "country": "US", "subdivision": "CA", "queues": ["web"]})
+        await planning.http.put("/members/ben", headers=ANNA, json={
+            "name": "Ben", "roles": ["writer"], "team_ids": ["web-us"]})
+        await planning.http.post("/members/ben/absences", headers=ANNA, json={
+            "starts_on": today.isoformat(), "ends_on": today.isoformat()})
+        goal = (await planning.http.post("/goals", headers=ANNA, json={
+            "name": "Image", "kind": "image", "weight": 10, "kpi": {
+                "name": "NPS", "target": 50, "period_start": today.isoformat(),
+                "period_end": (today + dt.timedelta(days=365)).isoformat()}})).json()
+        text = (PLAYBOOK_DIR / "blog-article.yaml").read_text()
+        playbook = (await planning.http.post("/playbooks/import", content=text, headers={
+            **ANNA, "content-type": "application/yaml"})).json()
+        response = await planning.http.post("/routines", headers=ANNA, json={
+            "name": "Weekly blog", "playbook_id": playbook["id"], "rule": "FREQ=WEEKLY",
+            "starts_on": today.isoformat(), "horizon_days": 30, "team_id": "web-us",
+            "assignments": {"writer": "ben"}, "queues": {"web": "web"},
+            "goal_ids": [goal["id"]]})
+        assert response.status_code == 201, response.text
+        first = response.json()["planned"][0]["campaign_id"]
+        response = await planning.http.post(f"/campaigns/{first}/cancel", headers=ANNA,
+                                            json={"reason": "holiday week"})
+        assert response.status_code == 200, response.text
+        before = await everything(planning, today, goal["id"])
+    finally:
+        await planning.stop()
+    planning = await start_service(postgres_env, "planning")
+    try:
+        assert await everything(planning, today, goal["id"]) == before
+    finally:
+        await planning.stop()
+
+
+async def everything(planning: Any, today: dt.date, goal_id: str) -> dict[str, Any]:
+    period = {"from": today.isoformat(),
+              "to": (today + dt.timedelta(days=60)).isoformat()}
+    answers = {}
+    for path, params in (("/playbooks", {}), ("/campaigns", {}), ("/routines", {}),
+                         ("/goals", {}), ("/teams", {}), ("/members", {}),
+                         ("/calendar", period), ("/calendar", {**period, "goal_id": goal_id}),
+                         ("/calendar", {**period, "member_id": "ben"})):
+        response = await planning.http.get(path, params=params, headers=ANNA)
+        assert response.status_code == 200, response.text
+        answers[f"{path}?{sorted(params.items())}"] = response.json()
+    answers["ics"] = (await planning.http.get("/calendar/teams/web-us.ics",
+                                              headers=ANNA)).text
+    assert len(answers["/calendar?" + str(sorted({**period, "goal_id": goal_id}.items()))]) > 0
+    return answers
