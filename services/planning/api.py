@@ -434,6 +434,23 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
     def get_team(team_id: TeamId, member: Actor) -> dict[str, Any]:
         return {**team_json(app.team(team_id)), "members": directory.team_members(team_id)}
 
+    @router.get("/teams/{team_id}/closed-days", tags=["directory"])
+    def closed_days(
+        team_id: TeamId, member: Actor,
+        first: Annotated[dt.date, Query(alias="from")],
+        last: Annotated[dt.date, Query(alias="to")],
+    ) -> list[dict[str, str]]:
+        """Days in the period nobody in the team works, and why (weekend, public
+        holiday, team closed day): what the scheduler skips."""
+        if last < first:
+            raise InvalidCommand("to: must be on or after from")
+        if (last - first).days > MAX_CALENDAR_DAYS:
+            raise InvalidCommand(f"to: ask for at most {MAX_CALENDAR_DAYS} days at a time")
+        working = app.team(team_id).calendar()
+        days = (first + dt.timedelta(days=n) for n in range((last - first).days + 1))
+        return [{"date": day.isoformat(), "reason": reason} for day in days
+                if (reason := working.why_closed(day)) is not None]
+
     @router.put("/members/{member_id}", tags=["directory"])
     def register_member(member_id: MemberId, body: MemberProfile,
                         member: Actor) -> dict[str, Any]:

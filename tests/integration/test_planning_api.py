@@ -95,6 +95,12 @@ async def test_playbook_files_versions_campaigns_and_rescheduling(
     assert diff["changed"] == [{"key": "retro", "fields": {
         "title": {"from": "Launch retrospective", "to": "Retrospective"}}}]
 
+    response = await planning.http.get("/teams/marketing-fi/closed-days", headers=ANNA,
+                                       params={"from": "2027-03-10", "to": "2027-03-15"})
+    assert response.json() == [
+        {"date": "2027-03-12", "reason": "team closed day"},
+        {"date": "2027-03-13", "reason": "weekend"},
+        {"date": "2027-03-14", "reason": "weekend"}]
     response = await planning.http.post("/campaigns", headers=ANNA, json={
         "playbook_id": playbook["id"], "playbook_version": 1, "name": "Spring launch",
         "launch_date": "2027-03-16", "team_id": "marketing-fi",
