@@ -19,6 +19,20 @@ class PlaybookTaskTemplate(Contract):
     title: str = Field(min_length=1, max_length=200)
     role: str = Field(min_length=1, max_length=64)
     offset_days: int = Field(description="days relative to the campaign's launch date")
+    phase: str | None = None
+    description: str = ""
+    deliverable: str | None = None
+    duration_days: int | None = Field(default=None, ge=0, description="working days")
+    depends_on: list[str] = Field(default_factory=list, description="keys of predecessors")
+    anchored: bool | None = Field(
+        default=None,
+        description="true: due offset_days working days from the launch by rule; false: "
+                    "follows its predecessors (offset_days is then where the backward plan "
+                    "puts it)")
+    approval_roles: list[str] = Field(default_factory=list,
+                                      description="accountable roles, in approval order")
+    consulted_roles: list[str] = Field(default_factory=list)
+    informed_roles: list[str] = Field(default_factory=list)
 
 
 class PlaybookDefined(IntegrationEvent):
@@ -28,6 +42,8 @@ class PlaybookDefined(IntegrationEvent):
     name: str
     version: int = Field(ge=1)
     tasks: list[PlaybookTaskTemplate]
+    description: str = ""
+    roles: list[str] = Field(default_factory=list)
 
 
 class ApprovalStep(Contract):
@@ -65,6 +81,8 @@ class PlannedTask(Contract):
         default_factory=dict,
         description="role -> members holding it in this campaign (approvers, consulted)",
     )
+    phase: str | None = None
+    duration_days: int | None = Field(default=None, ge=0, description="working days")
 
 
 class CampaignPlanned(IntegrationEvent):
@@ -77,6 +95,12 @@ class CampaignPlanned(IntegrationEvent):
     launch_date: date
     tasks: list[PlannedTask]
     team_id: str | None = None
+    start_date: date | None = Field(default=None, description="set when planned forward")
+    critical_path: list[str] = Field(default_factory=list, description="task keys")
+    unfit_tasks: list[str] = Field(
+        default_factory=list, description="keys of tasks that cannot fit before the launch")
+    goal_ids: list[UUID] = Field(default_factory=list)
+    routine_id: UUID | None = Field(default=None, description="the recurring routine, if any")
 
 
 class CampaignTasksRevised(IntegrationEvent):
@@ -90,6 +114,9 @@ class CampaignTasksRevised(IntegrationEvent):
     added: list[PlannedTask] = Field(default_factory=list)
     updated: list[PlannedTask] = Field(default_factory=list)
     removed: list[UUID] = Field(default_factory=list)
+    launch_date: date | None = Field(default=None, description="the new launch date, if moved")
+    playbook_version: int | None = Field(default=None, ge=1,
+                                         description="the new playbook version, if migrated")
 
 
 class CampaignCancelled(IntegrationEvent):
@@ -103,6 +130,20 @@ class CampaignCompleted(IntegrationEvent):
     event_type = "marketflow.planning.campaign.completed.v1"
 
     campaign_id: UUID
+
+
+class TeamRegistered(IntegrationEvent):
+    """A team was registered or changed (the full current state)."""
+
+    event_type = "marketflow.planning.team.registered.v1"
+
+    team_id: str
+    name: str
+    country: str | None = None
+    subdivision: str | None = None
+    closed_days: list[date] = Field(default_factory=list)
+    queues: list[str] = Field(default_factory=list)
+    manager_id: str | None = Field(default=None, description="the member escalations go to")
 
 
 class MemberRegistered(IntegrationEvent):
@@ -139,3 +180,52 @@ class AbsenceCancelled(IntegrationEvent):
 
     absence_id: UUID
     member_id: str
+
+
+class KpiMeasurementReported(IntegrationEvent):
+    """Inbound: another system (e.g. a CRM) reports a KPI measurement for a goal. It
+    publishes this on ``marketflow.crm.events``; planning validates and records it once,
+    attributed to the envelope's actor (e.g. ``system:crm``)."""
+
+    event_type = "marketflow.planning.kpi.measurement_reported.v1"
+
+    goal_id: UUID
+    value: float = Field(allow_inf_nan=False)
+    measured_on: date
+    source: str = Field(min_length=1, max_length=64, description="the reporting system")
+    external_id: str | None = Field(default=None, max_length=200,
+                                    description="the reporter's id for this measurement")
+
+
+class GoalDefined(IntegrationEvent):
+    event_type = "marketflow.planning.goal.defined.v1"
+
+    goal_id: UUID
+    name: str
+    kind: str
+    custom_kind: str | None = None
+    weight: float
+    kpi_name: str
+    kpi_unit: str = ""
+    kpi_target: float
+    period_start: date
+    period_end: date
+
+
+class KpiMeasured(IntegrationEvent):
+    """A KPI measurement planning recorded (from a person or another system)."""
+
+    event_type = "marketflow.planning.kpi.measured.v1"
+
+    goal_id: UUID
+    value: float
+    measured_on: date
+    source: str
+    attainment_percent: float | None = None
+
+
+class CampaignGoalsLinked(IntegrationEvent):
+    event_type = "marketflow.planning.campaign.goals_linked.v1"
+
+    campaign_id: UUID
+    goal_ids: list[UUID] = Field(description="the goals linked by this change")

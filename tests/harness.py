@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from services.execution.wiring import build as build_execution
 from services.notification.wiring import build as build_notification
@@ -137,3 +139,40 @@ def count_events(service: RunningService, event_class: type) -> int:
     app = service.application
     notifications = app.recorder.select_notifications(start=1, limit=1_000_000)
     return sum(1 for n in notifications if isinstance(app.mapper.to_domain_event(n), event_class))
+
+
+async def read_topic(bootstrap: str, topic: str, timeout: float = 20.0
+                     ) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on ``topic`` right now, from all partitions (one ``getmany`` may
+    return only some of them), in partition and offset order."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, number)
+                      for number in sorted(await _partitions(bootstrap, topic))]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        deadline = time.monotonic() + timeout
+        while [p for p in partitions if await consumer.position(p) < ends[p]]:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"could not read {topic} to its end in {timeout}s")
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                records.extend(batch)
+        return sorted(records, key=lambda record: (record.partition, record.offset))
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(bootstrap: str, topic: str) -> set[int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        descriptions = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    partitions = {int(p["partition"]) for d in descriptions for p in d.get("partitions", [])}
+    if not partitions:
+        raise AssertionError(f"topic {topic} does not exist")
+    return partitions

@@ -1,4 +1,6 @@
-"""Seeds the demo data of `make run` through the public HTTP API (idempotent)."""
+"""Seeds the demo data of `make run` through the public HTTP API (idempotent): the demo
+team and its members, the example playbooks shipped in services/planning/playbooks/
+(imported as YAML files), and a product launch campaign planned from one of them."""
 
 from __future__ import annotations
 
@@ -13,26 +15,44 @@ import httpx
 
 PLANNING = f"http://127.0.0.1:{os.environ.get('MARKETFLOW_PLANNING_PORT', '8001')}"
 REPORTING = f"http://127.0.0.1:{os.environ.get('MARKETFLOW_REPORTING_PORT', '8004')}"
+PLAYBOOK_DIR = Path(__file__).resolve().parents[2] / "services" / "planning" / "playbooks"
 DEMO_CAMPAIGN = "Demo: spring product launch"
-PLAYBOOK = {
-    "name": "Product launch",
-    "tasks": [
-        {"key": "positioning", "title": "Agree positioning and key messages",
-         "role": "marketing-manager", "offset_days": -42},
-        {"key": "launch-brief", "title": "Write the launch brief", "role": "writer",
-         "offset_days": -35},
-        {"key": "key-visuals", "title": "Design key visuals", "role": "designer",
-         "offset_days": -21},
-        {"key": "press-release", "title": "Draft the press release", "role": "writer",
-         "offset_days": -14},
-        {"key": "landing-page", "title": "Publish the landing page", "role": "web",
-         "offset_days": -2},
-        {"key": "launch-post", "title": "Publish the launch blog post", "role": "writer",
-         "offset_days": 0},
-        {"key": "retro", "title": "Launch retrospective", "role": "marketing-manager",
-         "offset_days": 14},
-    ],
+DEMO_TEAM = "marketing-fi"
+TEAM = {"name": "Marketing Finland", "country": "FI", "queues": ["content", "web"]}
+MEMBERS = {
+    "anna": {"name": "Anna (marketing manager)", "roles": ["marketing-manager", "editor"]},
+    "ben": {"name": "Ben (writer)", "roles": ["writer"], "manager_id": "anna"},
+    "carla": {"name": "Carla (designer)", "roles": ["designer", "brand"],
+              "manager_id": "anna"},
+    "dave": {"name": "Dave (web)", "roles": ["web"], "manager_id": "anna",
+             "weekly_capacity_hours": 30},
 }
+
+
+def seed_directory(client: httpx.Client) -> None:
+    if client.get(f"/teams/{DEMO_TEAM}").status_code != 404:
+        return
+    client.put(f"/teams/{DEMO_TEAM}", json=TEAM).raise_for_status()
+    for member_id in ("anna", "ben", "carla", "dave"):  # managers first
+        client.put(f"/members/{member_id}", json={
+            **MEMBERS[member_id], "team_ids": [DEMO_TEAM]}).raise_for_status()
+    client.put(f"/teams/{DEMO_TEAM}", json={**TEAM, "manager_id": "anna"}).raise_for_status()
+
+
+def seed_playbooks(client: httpx.Client) -> dict[str, str]:
+    """Imports each shipped playbook file not yet defined; returns name -> id."""
+    known = {p["name"]: p["id"] for p in client.get("/playbooks").raise_for_status().json()}
+    for path in sorted(PLAYBOOK_DIR.glob("*.yaml")):
+        text = path.read_text()
+        name = next(line.split(":", 1)[1].strip() for line in text.splitlines()
+                    if line.startswith("name:"))
+        if name in known:
+            continue
+        response = client.post("/playbooks/import", content=text.encode(),
+                               headers={"content-type": "application/yaml"})
+        response.raise_for_status()
+        known[name] = response.json()["id"]
+    return known
 
 
 def main(tokens_file: str) -> int:
@@ -40,16 +60,18 @@ def main(tokens_file: str) -> int:
     anna = next(token for token, member in tokens.items() if member["member_id"] == "anna")
     client = httpx.Client(base_url=PLANNING, headers={"Authorization": f"Bearer {anna}"},
                           timeout=10)
+    seed_directory(client)
+    playbooks = seed_playbooks(client)
     existing = client.get("/campaigns").raise_for_status().json()
     campaign = next((c for c in existing if c["name"] == DEMO_CAMPAIGN), None)
     if campaign is None:
-        playbook = client.post("/playbooks", json=PLAYBOOK).raise_for_status().json()
         launch = dt.date.today() + dt.timedelta(days=60)
         campaign = client.post("/campaigns", json={
-            "playbook_id": playbook["id"], "name": DEMO_CAMPAIGN,
-            "launch_date": launch.isoformat(),
+            "playbook_id": playbooks["Product launch"], "name": DEMO_CAMPAIGN,
+            "launch_date": launch.isoformat(), "team_id": DEMO_TEAM,
             "assignments": {"marketing-manager": "anna", "writer": "ben",
                             "designer": "carla", "web": "dave"},
+            "queues": {"product-marketer": "content"},
         }).raise_for_status().json()
     reporting = httpx.Client(base_url=REPORTING,
                              headers={"Authorization": f"Bearer {anna}"}, timeout=10)

@@ -1,4 +1,5 @@
-"""How planning reacts to other services' events: it follows task progress."""
+"""How planning reacts to other systems' events: it follows execution's task progress,
+and records KPI measurements a CRM (or any other system) reports."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
 
-from contracts import execution
+from contracts import execution, planning
 from services.planning.application import PlanningApplication
-from services.planning.domain import Campaign
+from services.planning.domain import Campaign, Goal, Measurement
 from shared.application import Handlers
 from shared.cloudevents import InboundEvent
 
@@ -39,7 +40,23 @@ def on_task_completed(app: PlanningApplication, inbound: InboundEvent,
     _record_progress(app, inbound, processing_event, event.task_id, event.campaign_id, "done")
 
 
+def on_kpi_measurement_reported(app: PlanningApplication, inbound: InboundEvent,
+                                processing_event: ProcessingEvent[UUID]) -> None:
+    """Validated like the HTTP command; a refusal (unknown goal, date outside the KPI
+    period) raises and the inbox dead-letters the message with the reason."""
+    event = inbound.event
+    assert isinstance(event, planning.KpiMeasurementReported)
+    goal = app.load(event.goal_id, Goal, label="goal")
+    measurement = Measurement(value=event.value, measured_on=event.measured_on,
+                              source=event.source, external_id=event.external_id)
+    if measurement in goal.measurements:
+        return  # the reporter sent the same measurement again
+    goal.record_measurement(measurement, meta=app.meta_caused_by(inbound))
+    processing_event.collect_events(goal)
+
+
 HANDLERS: Handlers = {
     execution.TaskOpened: on_task_opened,
     execution.TaskCompleted: on_task_completed,
+    planning.KpiMeasurementReported: on_kpi_measurement_reported,
 }

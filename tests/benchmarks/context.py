@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -169,3 +170,12 @@ def open_assigned_task(app: ExecutionApplication, campaign_id: uuid.UUID,
                        index: int) -> uuid.UUID:
     """One use case of execution's: a task opened from a campaign and assigned."""
     return open_assigned_tasks(app, campaign_id, range(index, index + 1))[0]
+
+
+def wait_for(probe: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if probe():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"timed out waiting for {what}")

@@ -35,6 +35,7 @@ from tests.benchmarks.context import (
     open_assigned_tasks,
     peak_rss_mib,
     stop_process,
+    wait_for,
 )
 from tests.benchmarks.results import Result, percentile, result
 
@@ -146,15 +147,6 @@ def _archived_execution_events(url: str) -> int:
     return sum(count for kind, count in counts.items() if ".execution." in kind)
 
 
-def _wait_for(probe: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if probe():
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"timed out waiting for {what}")
-
-
 def _commit_to_archive_latencies(context: BenchContext, namespace: str,
                                  since: dt.datetime) -> list[float]:
     """From reporting's store: when each event became visible, minus when it was made."""
@@ -189,7 +181,7 @@ def event_pipeline(context: BenchContext, memory: dict[str, float]) -> list[Resu
     started = time.perf_counter()
     for first in range(0, n_tasks, CAMPAIGN_SIZE):
         open_assigned_tasks(app, campaign_id, range(first, min(first + CAMPAIGN_SIZE, n_tasks)))
-    _wait_for(lambda: _archived_execution_events(reporting_url) >= 2 * n_tasks, 300,
+    wait_for(lambda: _archived_execution_events(reporting_url) >= 2 * n_tasks, 300,
               "reporting to archive the burst")
     throughput = 2 * n_tasks / (time.perf_counter() - started)
 
@@ -205,7 +197,7 @@ def event_pipeline(context: BenchContext, memory: dict[str, float]) -> list[Resu
         if pause > 0:
             time.sleep(pause)
     total = 2 * (n_tasks + int(rate * seconds / 2))
-    _wait_for(lambda: _archived_execution_events(reporting_url) >= total, 120,
+    wait_for(lambda: _archived_execution_events(reporting_url) >= total, 120,
               "reporting to archive the paced events")
     app.close()
     latencies = _commit_to_archive_latencies(context, namespace, since)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from contracts import planning as planning_contract
 from services.execution.domain import Task
@@ -23,6 +23,7 @@ from tests.harness import (
     count_events,
     eventually,
     plan_launch,
+    read_topic,
     start_service,
 )
 
@@ -252,14 +253,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_move
     finally:
         await execution.stop()
 
-    consumer = AIOKafkaConsumer(topic + ".dlq", bootstrap_servers=env.kafka_bootstrap,
-                                auto_offset_reset="earliest", group_id=f"{env.namespace}.dlq")
-    await consumer.start()
-    try:
-        batches = await consumer.getmany(timeout_ms=10_000)
-    finally:
-        await consumer.stop()
-    dead = [record for batch in batches.values() for record in batch]
+    dead = await read_topic(env.kafka_bootstrap, topic + ".dlq")
     reasons = [dict(record.headers)["dlq_reason"].decode() for record in dead]
     assert reasons == [reason for _, _, reason in poison]
     for record in dead:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,7 +13,7 @@ import pytest
 
 from services.execution.application import ExecutionApplication
 from services.execution.domain import Task
-from tests.benchmarks.context import BenchContext, execution_app
+from tests.benchmarks.context import BenchContext, execution_app, wait_for
 from tests.harness import LAUNCH_PLAYBOOK
 
 pytestmark = pytest.mark.integration
@@ -54,8 +53,8 @@ def test_execution_killed_mid_stream_applies_every_campaign_once(context: BenchC
     expected = CAMPAIGNS * len(LAUNCH_PLAYBOOK["tasks"])  # type: ignore[arg-type]
     app = execution_app(context, namespace)
     try:
-        _wait_until(lambda: _count(app, Task.Opened) >= expected,  # type: ignore[attr-defined]
-                    "the restarted execution to open every task")
+        wait_for(lambda: _count(app, Task.Opened) >= expected,  # type: ignore[attr-defined]
+                 60, "the restarted execution to open every task")
         assert _count(app, Task.Opened) == expected  # type: ignore[attr-defined]
         assert _count(app, Task.Assigned) == 2 * CAMPAIGNS  # type: ignore[attr-defined]
     finally:
@@ -68,13 +67,3 @@ def test_execution_killed_mid_stream_applies_every_campaign_once(context: BenchC
 def _count(app: ExecutionApplication, event_class: type) -> int:
     return sum(1 for n in app.recorder.select_notifications(start=1, limit=100_000)
                if isinstance(app.mapper.to_domain_event(n), event_class))
-
-
-def _wait_until(probe: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if probe():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-

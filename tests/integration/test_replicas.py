@@ -3,27 +3,16 @@ and takes over when the leader goes away. Every event reaches Kafka once."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from aiokafka import AIOKafkaConsumer
 
-from tests.harness import Environment, eventually, plan_launch, start_service
+from tests.harness import Environment, eventually, plan_launch, read_topic, start_service
 
 pytestmark = pytest.mark.integration
 
 
 async def messages_on(env: Environment, topic: str) -> list[str]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=env.kafka_bootstrap,
-                                group_id=f"{env.namespace}.count-{uuid.uuid4().hex[:6]}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
-    try:
-        batches = await consumer.getmany(timeout_ms=5000, max_records=10_000)
-    finally:
-        await consumer.stop()
     return [dict(record.headers)["ce_id"].decode()
-            for records in batches.values() for record in records]
+            for record in await read_topic(env.kafka_bootstrap, topic)]
 
 
 async def test_only_the_leader_relays_and_a_standby_takes_over(postgres_env: Environment

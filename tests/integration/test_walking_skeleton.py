@@ -3,17 +3,23 @@ over real Kafka, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from contracts import EVENT_TYPES
-from tests.harness import Environment, RunningService, auth, eventually, plan_launch, start_service
+from tests.harness import (
+    Environment,
+    RunningService,
+    auth,
+    eventually,
+    plan_launch,
+    read_topic,
+    start_service,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -128,19 +134,7 @@ async def test_campaign_flows_through_all_four_services(
 
 async def _independent_consumer_sees_cloudevents(env: Environment, task_id: str) -> None:
     """What another system subscribing to execution's topic receives."""
-    consumer = AIOKafkaConsumer(
-        f"{env.namespace}.execution.events", bootstrap_servers=env.kafka_bootstrap,
-        group_id=f"{env.namespace}.outsider-{uuid.uuid4().hex[:6]}",
-        auto_offset_reset="earliest", enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
-        records = []
-        batches = await consumer.getmany(timeout_ms=10_000)
-        for batch in batches.values():
-            records.extend(batch)
-    finally:
-        await consumer.stop()
+    records = await read_topic(env.kafka_bootstrap, f"{env.namespace}.execution.events")
     mine = [record for record in records if record.key == task_id.encode()]
     assert len(mine) == 5, f"expected 5 messages keyed by the task id, got {len(mine)}"
     for record in mine:

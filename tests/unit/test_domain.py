@@ -9,7 +9,17 @@ import pytest
 from pydantic import ValidationError
 
 from services.execution.domain import Task
-from services.planning.domain import TaskTemplate, define_playbook, plan_campaign
+from services.planning.domain import (
+    Campaign,
+    Playbook,
+    PlaybookSpec,
+    Staffing,
+    TaskTemplate,
+    define_playbook,
+    plan_campaign,
+)
+from services.planning.domain.calendar import WorkingCalendar
+from services.planning.domain.scheduling import schedule
 from shared.domain import Conflict, EventMeta, Forbidden, InvalidCommand
 
 ANNA = EventMeta(actor="anna")
@@ -20,27 +30,32 @@ def template(key: str, role: str = "writer", offset: int = 0) -> TaskTemplate:
     return TaskTemplate(key=key, title=key.title(), role=role, offset_days=offset)
 
 
+def planned(playbook: Playbook, launch: dt.date, assignments: dict[str, str]) -> Campaign:
+    plan = schedule([t.scheduling() for t in playbook.tasks], WorkingCalendar(),
+                    anchor_date=launch)
+    return plan_campaign(uuid.uuid4(), playbook.id, 1, playbook.spec, "Q1", plan, ANNA,
+                         staffing=Staffing(assignments=assignments))
+
+
 def test_campaign_dates_and_assignees_come_from_playbook_and_mapping() -> None:
-    playbook = define_playbook("Launch", [template("brief", offset=-10),
-                                          template("visual", "designer", -3)], ANNA)
-    campaign_id = uuid.uuid4()
-    campaign = plan_campaign(campaign_id, playbook, "Q1", dt.date(2027, 3, 1),
-                             {"writer": "ben"}, ANNA)
-    assert campaign.id == campaign_id
+    playbook = define_playbook(PlaybookSpec(name="Launch", tasks=[
+        template("brief", offset=-10), template("visual", "designer", -3)]), ANNA)
+    campaign = planned(playbook, dt.date(2027, 3, 1), {"writer": "ben"})
+    # offset_days counts working days: 2027-03-01 is a Monday.
     assert [(t.key, t.due_date, t.assignee_id) for t in campaign.tasks] == [
-        ("brief", dt.date(2027, 2, 19), "ben"), ("visual", dt.date(2027, 2, 26), None)]
+        ("brief", dt.date(2027, 2, 15), "ben"), ("visual", dt.date(2027, 2, 24), None)]
     # Task ids are derived, so execution names the same tasks after any redelivery.
-    assert campaign.tasks[0].task_id == uuid.uuid5(campaign_id, "brief")
+    assert campaign.tasks[0].task_id == uuid.uuid5(campaign.id, "brief")
 
 
 def test_playbook_validation_names_the_problem() -> None:
-    with pytest.raises(InvalidCommand, match="at least one task"):
-        define_playbook("Empty", [], ANNA)
+    with pytest.raises(ValidationError, match="at least 1 item"):
+        PlaybookSpec(name="Empty", tasks=[])
     with pytest.raises(InvalidCommand, match="duplicate task keys a"):
-        define_playbook("Dup", [template("a"), template("a")], ANNA)
-    playbook = define_playbook("Ok", [template("a")], ANNA)
+        define_playbook(PlaybookSpec(name="Dup", tasks=[template("a"), template("a")]), ANNA)
+    playbook = define_playbook(PlaybookSpec(name="Ok", tasks=[template("a")]), ANNA)
     with pytest.raises(InvalidCommand, match="roles legal are not in playbook"):
-        plan_campaign(uuid.uuid4(), playbook, "C", dt.date(2027, 1, 1), {"legal": "x"}, ANNA)
+        planned(playbook, dt.date(2027, 1, 1), {"legal": "x"})
 
 
 def opened_task() -> Task:

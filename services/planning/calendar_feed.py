@@ -1,0 +1,40 @@
+"""iCalendar (RFC 5545) feeds of the year calendar, for standard calendar clients."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from icalendar import Calendar, Event
+
+PRODUCT_ID = "-//Marketflow//Planning//EN"
+
+
+def ics_feed(title: str, entries: Iterable[dict[str, Any]]) -> bytes:
+    """One all-day VEVENT per launch and task (DTEND is exclusive: the day after)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", title)
+    for entry in entries:
+        item = Event()
+        item.add("uid", f"{entry['uid']}@marketflow")
+        item.add("dtstamp", entry["updated_at"].astimezone(dt.UTC))
+        item.add("dtstart", entry["start_date"])
+        item.add("dtend", entry["due_date"] + dt.timedelta(days=1))
+        item.add("summary", f"{entry['title']} ({entry['campaign']})"
+                 if entry["kind"] == "task" else entry["title"])
+        lines = [f"Campaign: {entry['campaign']}"]
+        if entry["kind"] == "task":
+            lines += [f"Role: {entry['role']}",
+                      f"Assignee: {entry['assignee_id'] or 'queue ' + str(entry['queue'])}",
+                      f"Status: {entry['status']}", f"Due: {entry['due_date'].isoformat()}"]
+            if entry["phase"]:
+                item.add("categories", [entry["phase"]])
+        item.add("description", "\n".join(lines))
+        item.add("transp", "TRANSPARENT")
+        calendar.add_component(item)
+    feed: bytes = calendar.to_ical()
+    return feed
