@@ -33,11 +33,28 @@ def on_task_opened(app: PlanningApplication, inbound: InboundEvent,
     _record_progress(app, inbound, processing_event, event.task_id, event.campaign_id, "open")
 
 
+def on_task_started(app: PlanningApplication, inbound: InboundEvent,
+                    processing_event: ProcessingEvent[UUID]) -> None:
+    """Work has begun: a move to a new playbook version must leave this task alone."""
+    event = inbound.event
+    assert isinstance(event, execution.TaskStarted)
+    _record_progress(app, inbound, processing_event, event.task_id, event.campaign_id,
+                     "in_progress")
+
+
 def on_task_completed(app: PlanningApplication, inbound: InboundEvent,
                       processing_event: ProcessingEvent[UUID]) -> None:
     event = inbound.event
     assert isinstance(event, execution.TaskCompleted)
     _record_progress(app, inbound, processing_event, event.task_id, event.campaign_id, "done")
+
+
+def on_task_cancelled(app: PlanningApplication, inbound: InboundEvent,
+                      processing_event: ProcessingEvent[UUID]) -> None:
+    event = inbound.event
+    assert isinstance(event, execution.TaskCancelled)
+    _record_progress(app, inbound, processing_event, event.task_id, event.campaign_id,
+                     "cancelled")
 
 
 def on_kpi_measurement_reported(app: PlanningApplication, inbound: InboundEvent,
@@ -57,6 +74,8 @@ def on_kpi_measurement_reported(app: PlanningApplication, inbound: InboundEvent,
 
 HANDLERS: Handlers = {
     execution.TaskOpened: on_task_opened,
+    execution.TaskStarted: on_task_started,
     execution.TaskCompleted: on_task_completed,
+    execution.TaskCancelled: on_task_cancelled,
     planning.KpiMeasurementReported: on_kpi_measurement_reported,
 }

@@ -14,7 +14,8 @@ from services.planning.domain.playbook import ApprovalStepTemplate, PlaybookSpec
 from services.planning.domain.scheduling import DatedTask, Schedule
 from shared.domain import Aggregate, Conflict, EventMeta, InvalidCommand, event
 
-TASK_STATUSES = ("planned", "open", "done")
+TASK_STATUSES = ("planned", "open", "in_progress", "done", "cancelled")
+FINISHED = ("done", "cancelled")
 NOT_STARTED = ("planned", "open")
 """Execution opens every task when the campaign is planned; work on it has not started
 until execution reports more than that."""
@@ -295,7 +296,8 @@ class Campaign(Aggregate):
 
     def complete(self, meta: EventMeta) -> None:
         self._require_active("complete")
-        open_tasks = [task.key for task in self.tasks if not self.is_done(task)]
+        open_tasks = [task.key for task in self.tasks
+                      if self.task_status.get(task.task_id) not in FINISHED]
         if open_tasks:
             raise Conflict(f"campaign: tasks {', '.join(open_tasks)} are not done yet; "
                            "finish them or cancel the campaign")

@@ -118,6 +118,32 @@ def test_migrating_to_a_new_version_changes_only_tasks_not_started() -> None:
     assert campaign.playbook_version == 2
 
 
+def test_a_task_in_progress_is_left_alone_by_a_version_move() -> None:
+    v1 = PlaybookSpec.model_validate({"name": "P", "tasks": [
+        {"key": "a", "title": "A", "role": "w"}, {"key": "c", "title": "C", "role": "w"}]})
+    v2 = PlaybookSpec.model_validate({"name": "P", "tasks": [
+        {"key": "a", "title": "A, revised", "role": "w"},
+        {"key": "c", "title": "C, revised", "role": "w"}]})
+    campaign = plan(v1, dt.date(2027, 6, 1))
+    # What execution's task.started event records (see services/planning/handlers.py).
+    campaign.record_task_progress(campaign.task("a").task_id, "in_progress", ANNA)
+    dated = schedule([t.scheduling() for t in v2.tasks], FINLAND,
+                     anchor_date=campaign.launch_date, keep=campaign.started_dates())
+    campaign.migrate(2, planned_tasks(campaign.id, v2, dated, campaign.staffing), [], ANNA)
+    assert {task.key: task.title for task in campaign.tasks} == {"a": "A", "c": "C, revised"}
+
+
+def test_a_campaign_whose_open_work_was_cancelled_can_complete() -> None:
+    spec = shipped_playbooks()["blog-article"]
+    campaign = plan(spec, dt.date(2027, 4, 1))
+    first, *rest = campaign.tasks
+    campaign.record_task_progress(first.task_id, "done", ANNA)
+    for task in rest:
+        campaign.record_task_progress(task.task_id, "cancelled", ANNA)
+    campaign.complete(ANNA)
+    assert campaign.status == "completed"
+
+
 def test_cancel_and_complete_are_guarded_transitions() -> None:
     spec = shipped_playbooks()["blog-article"]
     campaign = plan(spec, dt.date(2027, 4, 1))
