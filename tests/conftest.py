@@ -13,6 +13,7 @@ from tests.harness import Environment
 from tests.infrastructure import (
     DEFAULT_KAFKA,
     DEFAULT_POSTGRES,
+    delete_topics,
     kafka_container,
     kafka_problem,
     postgres_container,
@@ -60,18 +61,24 @@ async def env(request: pytest.FixtureRequest, kafka_bootstrap: str,
               tmp_path: Path) -> AsyncIterator[Environment]:
     """A fresh namespace (topics, groups, stores) on each production store."""
     postgres = request.getfixturevalue("postgres_url") if request.param == "postgres" else ""
-    yield _environment(request.param, kafka_bootstrap, postgres, tmp_path)
+    environment = _environment(request.param, kafka_bootstrap, postgres, tmp_path)
+    yield environment
+    await delete_topics(kafka_bootstrap, environment.namespace)
 
 
 @pytest.fixture
 async def sqlite_env(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[Environment]:
-    yield _environment("sqlite", kafka_bootstrap, "", tmp_path)
+    environment = _environment("sqlite", kafka_bootstrap, "", tmp_path)
+    yield environment
+    await delete_topics(kafka_bootstrap, environment.namespace)
 
 
 @pytest.fixture
 async def postgres_env(kafka_bootstrap: str, postgres_url: str,
                        tmp_path: Path) -> AsyncIterator[Environment]:
-    yield _environment("postgres", kafka_bootstrap, postgres_url, tmp_path)
+    environment = _environment("postgres", kafka_bootstrap, postgres_url, tmp_path)
+    yield environment
+    await delete_topics(kafka_bootstrap, environment.namespace)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -109,3 +109,15 @@ def postgres_container() -> tuple[str, object]:
                                  dbname="marketflow", driver=None)
     postgres.start()
     return postgres.get_connection_url(), postgres
+
+
+async def delete_topics(bootstrap: str, namespace: str) -> None:
+    """Remove a test's topics, so a long-lived broker does not pile up partitions."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        topics = [t for t in await admin.list_topics() if t.startswith(f"{namespace}.")]
+        if topics:
+            await admin.delete_topics(topics)
+    finally:
+        await admin.close()

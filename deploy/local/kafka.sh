@@ -40,7 +40,8 @@ LOG_FILE="$DATA_DIR/kafka.log"
 CONFIG="$DATA_DIR/server.properties"
 LOG4J_CONFIG="$DATA_DIR/log4j2.properties"
 LOG_DIRS="$DATA_DIR/logs"
-START_TIMEOUT=90
+# A broker recovering many partitions after an unclean stop needs a while.
+START_TIMEOUT=${MARKETFLOW_KAFKA_START_TIMEOUT:-240}
 STOP_TIMEOUT=30
 
 log() { echo "kafka.sh: $*"; }

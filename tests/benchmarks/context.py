@@ -3,6 +3,7 @@ service processes started the way `make run` starts them."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import os
@@ -24,6 +25,7 @@ from services.execution.domain import Task
 from services.execution.handlers import HANDLERS as EXECUTION_HANDLERS
 from shared.config import Settings
 from shared.domain import EventMeta
+from tests.infrastructure import delete_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANNER = EventMeta(actor="anna")
@@ -38,6 +40,7 @@ class BenchContext:
     database_url: str = ""
     workdir: Path = field(default_factory=lambda: ROOT / "var" / "bench")
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    namespaces: list[str] = field(default_factory=list)
 
     @classmethod
     def create(cls, scale: str) -> BenchContext:
@@ -58,13 +61,17 @@ class BenchContext:
     def close(self) -> None:
         for process in self.processes:
             stop_process(process)
+        for namespace in self.namespaces:
+            asyncio.run(delete_topics(self.kafka_bootstrap, namespace))
         name = self.database_url.rpartition("/")[2]
         with psycopg.connect(self.server_url, autocommit=True) as connection:
             connection.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     def namespace(self, label: str) -> str:
-        return f"bench{label}{uuid.uuid4().hex[:6]}"
+        namespace = f"bench{label}{uuid.uuid4().hex[:6]}"
+        self.namespaces.append(namespace)
+        return namespace
 
     def settings(self, service: str, namespace: str) -> Settings:
         return replace(Settings(service=service), kafka_bootstrap=self.kafka_bootstrap,

@@ -3,6 +3,7 @@ seeded and visible in reporting, and Ctrl-C stopping everything it started."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from tests.benchmarks.context import free_port
-from tests.infrastructure import ROOT
+from tests.infrastructure import ROOT, delete_topics
 
 pytestmark = pytest.mark.integration
 
@@ -23,8 +24,9 @@ def test_run_script_serves_the_demo_and_stops_on_ctrl_c(kafka_bootstrap: str,
                                                          tmp_path: Path) -> None:
     ports = {service: free_port()
              for service in ("planning", "execution", "notification", "reporting")}
+    namespace = f"run{os.getpid()}"
     env = {**os.environ, "MARKETFLOW_KAFKA_BOOTSTRAP": kafka_bootstrap,
-           "MARKETFLOW_VAR_DIR": str(tmp_path), "MARKETFLOW_NAMESPACE": f"run{os.getpid()}",
+           "MARKETFLOW_VAR_DIR": str(tmp_path), "MARKETFLOW_NAMESPACE": namespace,
            **{f"MARKETFLOW_{service.upper()}_PORT": str(port)
               for service, port in ports.items()}}
     env.pop("MARKETFLOW_TOKENS_FILE", None)
@@ -53,6 +55,7 @@ def test_run_script_serves_the_demo_and_stops_on_ctrl_c(kafka_bootstrap: str,
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         process.wait(timeout=60)
+        asyncio.run(delete_topics(kafka_bootstrap, namespace))
     for port in ports.values():
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=2)
