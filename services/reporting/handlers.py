@@ -12,7 +12,7 @@ from services.reporting.domain import ArchivedEvent, Timeline, timeline_id
 from services.reporting.progress import campaign_of
 from shared.application import Handlers
 from shared.cloudevents import InboundEvent
-from shared.domain import EventMeta
+from shared.domain import EventMeta, NotFound
 
 ARCHIVIST = "system:reporting"
 
@@ -36,13 +36,19 @@ def archive(app: ReportingApplication, inbound: InboundEvent,
     if campaign_id is not None and campaign_id != envelope.subject:
         subjects.append(campaign_id)
     for subject in subjects:
-        aggregate_id = timeline_id(subject)
-        if app.exists(aggregate_id):
-            timeline = app.load(aggregate_id, Timeline)
-            timeline.archive(entry, meta)
-        else:
-            timeline = Timeline(id=aggregate_id, subject=subject, first=entry, meta=meta)
-        processing_event.collect_events(timeline)
+        processing_event.collect_events(_archived_on(app, subject, entry, meta))
+
+
+def _archived_on(app: ReportingApplication, subject: str, entry: ArchivedEvent,
+                 meta: EventMeta) -> Timeline:
+    """One read per timeline (a miss is as cheap as an existence check)."""
+    aggregate_id = timeline_id(subject)
+    try:
+        timeline = app.load(aggregate_id, Timeline)
+    except NotFound:
+        return Timeline(id=aggregate_id, subject=subject, first=entry, meta=meta)
+    timeline.archive(entry, meta)
+    return timeline
 
 
 HANDLERS: Handlers = {model: archive for model in EVENT_TYPES.values()}
