@@ -17,7 +17,9 @@ class ReportingApplication(ServiceApplication):
                    if entry is not None and (as_of is None or entry.time <= as_of)]
         if not entries and not self.exists(timeline_id(subject)):
             raise NotFound(f"history of {subject}: nothing archived")
-        return entries
+        # Archived in arrival order, which interleaves services' topics arbitrarily;
+        # auditors read in the order things happened (stable: ties keep arrival order).
+        return sorted(entries, key=lambda entry: entry.time)
 
     def campaign_progress_as_of(self, campaign_id: str, moment: dt.datetime) -> dict[str, Any]:
         """The campaign's progress as it stood at ``moment``, from the archive alone."""
