@@ -22,7 +22,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / "deploy" / "local"
-DEFAULT_KAFKA = "127.0.0.1:9092"
+# The broker deploy/local/kafka.sh starts (its port can be moved, as .ci/run does).
+DEFAULT_KAFKA = f"127.0.0.1:{os.environ.get('MARKETFLOW_KAFKA_PORT', '9092')}"
 DEFAULT_POSTGRES = "postgresql://marketflow:marketflow@127.0.0.1:5432/marketflow"
 
 

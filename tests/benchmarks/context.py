@@ -25,7 +25,7 @@ from services.execution.domain import Task
 from services.execution.handlers import HANDLERS as EXECUTION_HANDLERS
 from shared.config import Settings
 from shared.domain import EventMeta
-from tests.infrastructure import delete_topics
+from tests.infrastructure import DEFAULT_KAFKA, delete_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANNER = EventMeta(actor="anna")
@@ -46,7 +46,7 @@ class BenchContext:
     def create(cls, scale: str) -> BenchContext:
         context = cls(
             scale=scale,
-            kafka_bootstrap=os.environ.get("MARKETFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+            kafka_bootstrap=os.environ.get("MARKETFLOW_KAFKA_BOOTSTRAP", DEFAULT_KAFKA),
             server_url=os.environ.get(
                 "MARKETFLOW_POSTGRES_URL",
                 "postgresql://marketflow:marketflow@127.0.0.1:5432/marketflow"),
