@@ -34,4 +34,24 @@ def on_task_assigned(app: NotificationApplication, inbound: InboundEvent,
     processing_event.collect_events(notification)
 
 
-HANDLERS: Handlers = {execution.TaskAssigned: on_task_assigned}
+def on_task_submitted(app: NotificationApplication, inbound: InboundEvent,
+                      processing_event: ProcessingEvent[UUID]) -> None:
+    """Each approver of the chain's first step is asked to review the submission."""
+    event = inbound.event
+    assert isinstance(event, execution.TaskSubmitted)
+    for approver in sorted(set(event.pending_approvers)):
+        processing_event.collect_events(Notification(
+            id=notification_id_for(inbound, approver),
+            recipient_id=approver,
+            kind="approval.requested",
+            subject_id=event.task_id,
+            text=f"Your approval is requested for version {event.submission_version} of a "
+                 f"deliverable: {event.reference}" + (f" ({event.note})" if event.note else ""),
+            meta=app.meta_caused_by(inbound),
+        ))
+
+
+HANDLERS: Handlers = {
+    execution.TaskAssigned: on_task_assigned,
+    execution.TaskSubmitted: on_task_submitted,
+}
