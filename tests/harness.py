@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.execution.wiring import build as build_execution
@@ -176,3 +176,18 @@ async def _partitions(bootstrap: str, topic: str) -> set[int]:
     if not partitions:
         raise AssertionError(f"topic {topic} does not exist")
     return partitions
+
+
+RawMessage = tuple[bytes, bytes, list[tuple[str, bytes]]]
+"""(key, body, headers) exactly as they go on the wire."""
+
+
+async def publish_raw(bootstrap: str, topic: str, messages: list[RawMessage]) -> None:
+    """Send messages as another system would (or a poisoned one), in order, each acked."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for key, body, headers in messages:
+            await producer.send_and_wait(topic, body, key=key, headers=headers)
+    finally:
+        await producer.stop()

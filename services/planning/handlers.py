@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
 
-from contracts import execution, planning
+from contracts import IntegrationEvent, execution, planning
 from services.planning.application import PlanningApplication
 from services.planning.domain import Campaign, Goal, Measurement
 from shared.application import Handlers
@@ -26,35 +26,22 @@ def _record_progress(app: PlanningApplication, inbound: InboundEvent,
     processing_event.collect_events(campaign)
 
 
-def on_task_opened(app: PlanningApplication, inbound: InboundEvent,
-                   processing_event: ProcessingEvent[UUID]) -> None:
+# What each of execution's task events means for the campaign's plan.
+TASK_PROGRESS: dict[type[IntegrationEvent], str] = {
+    execution.TaskOpened: "open",
+    # Work has begun: a move to a new playbook version must leave the task alone.
+    execution.TaskStarted: "in_progress",
+    execution.TaskCompleted: "done",
+    execution.TaskCancelled: "cancelled",
+}
+
+
+def on_task_progress(app: PlanningApplication, inbound: InboundEvent,
+                     processing_event: ProcessingEvent[UUID]) -> None:
     event = inbound.event
-    assert isinstance(event, execution.TaskOpened)
-    _record_progress(app, inbound, processing_event, event.task_id, event.campaign_id, "open")
-
-
-def on_task_started(app: PlanningApplication, inbound: InboundEvent,
-                    processing_event: ProcessingEvent[UUID]) -> None:
-    """Work has begun: a move to a new playbook version must leave this task alone."""
-    event = inbound.event
-    assert isinstance(event, execution.TaskStarted)
-    _record_progress(app, inbound, processing_event, event.task_id, event.campaign_id,
-                     "in_progress")
-
-
-def on_task_completed(app: PlanningApplication, inbound: InboundEvent,
-                      processing_event: ProcessingEvent[UUID]) -> None:
-    event = inbound.event
-    assert isinstance(event, execution.TaskCompleted)
-    _record_progress(app, inbound, processing_event, event.task_id, event.campaign_id, "done")
-
-
-def on_task_cancelled(app: PlanningApplication, inbound: InboundEvent,
-                      processing_event: ProcessingEvent[UUID]) -> None:
-    event = inbound.event
-    assert isinstance(event, execution.TaskCancelled)
-    _record_progress(app, inbound, processing_event, event.task_id, event.campaign_id,
-                     "cancelled")
+    assert isinstance(event, tuple(TASK_PROGRESS))
+    _record_progress(app, inbound, processing_event, event.task_id,  # type: ignore[attr-defined]
+                     event.campaign_id, TASK_PROGRESS[type(event)])  # type: ignore[attr-defined]
 
 
 def on_kpi_measurement_reported(app: PlanningApplication, inbound: InboundEvent,
@@ -73,9 +60,6 @@ def on_kpi_measurement_reported(app: PlanningApplication, inbound: InboundEvent,
 
 
 HANDLERS: Handlers = {
-    execution.TaskOpened: on_task_opened,
-    execution.TaskStarted: on_task_started,
-    execution.TaskCompleted: on_task_completed,
-    execution.TaskCancelled: on_task_cancelled,
+    **dict.fromkeys(TASK_PROGRESS, on_task_progress),
     planning.KpiMeasurementReported: on_kpi_measurement_reported,
 }

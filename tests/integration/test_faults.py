@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from contracts import planning as planning_contract
 from services.execution.domain import Task
@@ -23,6 +22,7 @@ from tests.harness import (
     count_events,
     eventually,
     plan_launch,
+    publish_raw,
     read_topic,
     start_service,
 )
@@ -195,14 +195,9 @@ def campaign_message(sequence: int, campaign_id: uuid.UUID | None = None,
 async def test_duplicate_delivery_is_applied_once(env: Environment) -> None:
     await ensure_topics(env.settings("planning"), env.settings("planning").topic())
     key, body, headers = campaign_message(sequence=1)
-    producer = AIOKafkaProducer(bootstrap_servers=env.kafka_bootstrap)
-    await producer.start()
-    topic = f"{env.namespace}.planning.events"
-    try:
-        for _ in range(3):  # the very same message, three times
-            await producer.send_and_wait(topic, body, key=key, headers=headers)
-    finally:
-        await producer.stop()
+    # The very same message, three times.
+    await publish_raw(env.kafka_bootstrap, f"{env.namespace}.planning.events",
+                      [(key, body, headers)] * 3)
 
     execution = await start_service(env, "execution")
     try:
@@ -234,14 +229,9 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_move
         (b'{"campaign_id": "not-a-uuid"}', good_headers, "invalid-payload"),
         (good_body, [("content-type", b"application/json")], "missing-attributes"),
     ]
-    producer = AIOKafkaProducer(bootstrap_servers=env.kafka_bootstrap)
-    await producer.start()
-    try:
-        for body, headers, _ in poison:
-            await producer.send_and_wait(topic, body, key=key, headers=headers)
-        await producer.send_and_wait(topic, good_body, key=good_key, headers=good_headers)
-    finally:
-        await producer.stop()
+    await publish_raw(env.kafka_bootstrap, topic,
+                      [(key, body, headers) for body, headers, _ in poison]
+                      + [(good_key, good_body, good_headers)])
 
     execution = await start_service(env, "execution")
     try:

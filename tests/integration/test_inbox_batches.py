@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from contracts import execution as execution_contract
 from services.reporting import handlers as reporting_handlers
@@ -17,7 +16,14 @@ from services.reporting import wiring as reporting_wiring
 from shared import cloudevents
 from shared.domain import InvalidCommand
 from shared.runtime import ServiceParts, ensure_topics
-from tests.harness import BUILDERS, Environment, eventually, read_topic, start_service
+from tests.harness import (
+    BUILDERS,
+    Environment,
+    eventually,
+    publish_raw,
+    read_topic,
+    start_service,
+)
 
 pytestmark = pytest.mark.integration
 REFUSED_TITLE = "refuse me"
@@ -62,13 +68,7 @@ async def test_a_refused_event_in_a_batch_is_dead_lettered_alone(
     campaign_id = uuid.uuid4()
     titles = ["first", "second", REFUSED_TITLE, "fourth", "fifth"]
     messages = [task_opened(n, campaign_id, title) for n, title in enumerate(titles, start=1)]
-    producer = AIOKafkaProducer(bootstrap_servers=env.kafka_bootstrap)
-    await producer.start()
-    try:
-        for key, body, headers in messages + messages:  # and every one re-delivered
-            await producer.send_and_wait(topic, body, key=key, headers=headers)
-    finally:
-        await producer.stop()
+    await publish_raw(env.kafka_bootstrap, topic, messages + messages)  # all re-delivered
 
     reporting = await start_service(env, "reporting")  # all ten are waiting: one batch
     try:

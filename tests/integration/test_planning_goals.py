@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from contracts import planning as contract
 from shared import cloudevents
-from tests.harness import Environment, auth, eventually, start_service
+from tests.harness import Environment, auth, eventually, publish_raw, start_service
 from tests.integration.test_http_errors import assert_refused
 
 pytestmark = pytest.mark.integration
@@ -63,19 +63,12 @@ async def test_goals_kpis_and_crm_measurements(sqlite_env: Environment) -> None:
                              422, "unknown goal", headers=ANNA,
                              json={"goal_ids": [str(uuid.uuid4())]})
 
-        producer = AIOKafkaProducer(bootstrap_servers=sqlite_env.kafka_bootstrap)
-        await producer.start()
         topic = f"{sqlite_env.namespace}.crm.events"
-        try:
-            for message in (
-                crm_message(1, goal_id, 120, date(2027, 3, 1), "crm-1"),
-                crm_message(1, goal_id, 120, date(2027, 3, 1), "crm-1"),  # redelivered
-                crm_message(2, str(uuid.uuid4()), 1, date(2027, 3, 1), "crm-2"),  # no goal
-            ):
-                key, body, headers = message
-                await producer.send_and_wait(topic, body, key=key, headers=headers)
-        finally:
-            await producer.stop()
+        await publish_raw(sqlite_env.kafka_bootstrap, topic, [
+            crm_message(1, goal_id, 120, date(2027, 3, 1), "crm-1"),
+            crm_message(1, goal_id, 120, date(2027, 3, 1), "crm-1"),  # redelivered
+            crm_message(2, str(uuid.uuid4()), 1, date(2027, 3, 1), "crm-2"),  # no goal
+        ])
 
         async def measured() -> dict[str, Any] | None:
             goal = (await planning.http.get(f"/goals/{goal_id}", headers=ANNA)).json()
