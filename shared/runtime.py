@@ -28,7 +28,7 @@ from shared.config import SERVICES, Settings
 from shared.domain import DomainError
 from shared.inbox import Inbox
 from shared.outbox import OutboxRelay, Translator
-from shared.views import View
+from shared.projections import Projection, open_projections
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,8 @@ class ServiceParts:
     router: APIRouter
     translate: Translator
     upstream: Sequence[str] = ()
-    views: Sequence[View] = field(default_factory=list)
+    # Read models, opened (and caught up from their recorded positions) at start-up.
+    views: Sequence[Projection] = field(default_factory=list)
     # Long-running jobs of the service (e.g. a clock), started after the inbox and relay
     # and cancelled on stop.
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()
@@ -65,8 +66,7 @@ class ServiceRuntime:
     async def start(self) -> None:
         settings = self.settings
         await ensure_topics(settings, settings.topic(), *map(settings.topic, self.parts.upstream))
-        for view in self.parts.views:
-            await asyncio.to_thread(view.catch_up)
+        await asyncio.to_thread(open_projections, self.parts.views)
         self.producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap,
             enable_idempotence=True,

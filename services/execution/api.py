@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.execution.application import ExecutionApplication
 from services.execution.domain import Task, sla_status
 from shared.auth import Member, current_member
 from shared.domain import EventMeta, NotFound
+from shared.paging import Paging, paged
 
 Actor = Annotated[Member, Depends(current_member)]
 
@@ -142,15 +143,16 @@ def build_router(app: ExecutionApplication) -> APIRouter:
 
     @router.get("/tasks")
     def list_tasks(
-        member: Actor,
+        member: Actor, page: Paging, request: Request, response: Response,
         assignee: Annotated[str | None, Query(description="member id, or 'me'")] = None,
         campaign_id: UUID | None = None,
         status: str | None = None,
     ) -> list[dict[str, Any]]:
         """My tasks (``assignee=me``), anyone's, a campaign's; optionally one state."""
         assignee_id = member.member_id if assignee == "me" else assignee
-        return board.query(today=app.today(), assignee_id=assignee_id,
-                           campaign_id=campaign_id, status=status)
+        return paged(board.query(today=app.today(), assignee_id=assignee_id,
+                                 campaign_id=campaign_id, status=status, page=page),
+                     request, response)
 
     @router.get("/tasks/{task_id}")
     def get_task(task_id: UUID, member: Actor) -> dict[str, Any]:
@@ -159,17 +161,18 @@ def build_router(app: ExecutionApplication) -> APIRouter:
 
     @router.get("/approvals")
     def approvals_inbox(
-        member: Actor,
+        member: Actor, page: Paging, request: Request, response: Response,
         approver: Annotated[str, Query(description="member id, or 'me'")] = "me",
     ) -> list[dict[str, Any]]:
         """Submissions waiting for this approver at their current step."""
         approver_id = member.member_id if approver == "me" else approver
-        return board.approvals_inbox(approver_id, app.today())
+        return paged(board.approvals_inbox(approver_id, app.today(), page), request, response)
 
     @router.get("/queues/{queue}", tags=["queues"])
-    def team_queue(queue: str, member: Actor) -> list[dict[str, Any]]:
+    def team_queue(queue: str, member: Actor, page: Paging, request: Request,
+                   response: Response) -> list[dict[str, Any]]:
         """Unassigned open tasks waiting in a team queue."""
-        return board.queue(queue, app.today())
+        return paged(board.queue(queue, app.today(), page), request, response)
 
     @router.get("/campaigns/{campaign_id}/board", tags=["boards"])
     def campaign_board(campaign_id: UUID, member: Actor) -> dict[str, Any]:
@@ -177,9 +180,10 @@ def build_router(app: ExecutionApplication) -> APIRouter:
         return board.campaign_board(campaign_id, app.today())
 
     @router.get("/absences", tags=["absences"])
-    def absences(member: Actor, member_id: str | None = None) -> list[dict[str, Any]]:
+    def absences(member: Actor, page: Paging, request: Request, response: Response,
+                 member_id: str | None = None) -> list[dict[str, Any]]:
         """Absences and what moved because of each (nothing moves back on return)."""
-        return app.absences.list_absences(member_id)
+        return paged(app.absences.list_absences(member_id, page), request, response)
 
     @router.get("/absences/{absence_id}", tags=["absences"])
     def absence(absence_id: UUID, member: Actor) -> dict[str, Any]:

@@ -1,224 +1,451 @@
-"""Execution's read models, folded from its own notification log.
+"""Execution's read models: tables folded from its own notification log (shared/projections).
 
-The task board keeps every task as the domain's own ``Task``, rebuilt by applying the
-stored events with the aggregate's code, so that the answers of queries (whose approval
-is pending, who holds what) are the domain's answers, not a re-implementation.
+The task board's rows are computed by the domain's own ``Task`` (each page's tasks are
+advanced with the aggregate's code, then written as rows), so the answers of queries
+(whose approval is pending, who holds what) are the domain's answers, not a
+re-implementation.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Sequence
+from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
 from services.execution.domain import Absence, Task, sla_status
 from services.execution.domain.task import OPEN_STATES, WORK_IN_PROGRESS_STATES, TaskState
-from shared.views import View
+from shared.projections import (
+    EVERYTHING,
+    Page,
+    PageRequest,
+    Projection,
+    Sql,
+    Table,
+    dumps,
+    keyset,
+    loads,
+    page_of,
+)
+
+TASK_CACHE_SIZE = 2000
+"""Tasks kept between pages while folding, so a busy task is not reloaded per page."""
+TASK_ORDER = ("due_date", "key", "task_id")
 
 
-def task_row(task: Task, today: dt.date, finished_on: dt.date | None) -> dict[str, Any]:
-    """One task's line on boards and lists."""
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def task_row(row: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    """One task's line on boards and lists, from its stored row."""
     return {
-        "id": str(task.id),
-        "campaign_id": str(task.campaign_id),
-        "key": task.key,
-        "title": task.title,
-        "role": task.role,
-        "queue": task.queue,
-        "due_date": task.due_date.isoformat(),
-        "start_date": task.start_date.isoformat() if task.start_date else None,
-        "status": str(task.status),
-        "sla": sla_status(task.status, task.due_date, task.start_date, today, finished_on),
-        "assignee_id": task.assignee_id,
-        "revision_round": task.revision_round,
-        "blocked_reason": task.blocked_reason,
-        "version": task.version,
+        "id": row["task_id"],
+        "campaign_id": row["campaign_id"],
+        "key": row["key"],
+        "title": row["title"],
+        "role": row["role"],
+        "queue": row["queue"],
+        "due_date": row["due_date"],
+        "start_date": row["start_date"],
+        "status": row["status"],
+        "sla": sla_status(row["status"], dt.date.fromisoformat(row["due_date"]),
+                          _date(row["start_date"]), today, _date(row["finished_on"])),
+        "assignee_id": row["assignee_id"],
+        "revision_round": row["revision_round"],
+        "blocked_reason": row["blocked_reason"],
+        "version": row["version"],
     }
 
 
-class TaskBoardView(View):
-    """Every task: 'my tasks', approvals inboxes, team queues, campaign boards."""
+def _inbox_details(task: Task) -> dict[str, Any] | None:
+    """What an approver sees of a submission waiting at its current step."""
+    if not task.pending_approvers():
+        return None
+    step = task.approval_chain[task.current_step]
+    submission = task.submission
+    assert submission is not None
+    return {
+        "step": task.current_step + 1,
+        "steps": len(task.approval_chain),
+        "step_approver": step.label(),
+        "required_approvals": step.required_approvals,
+        "approvals": list(task.step_approvals[task.current_step]),
+        "submission": submission.model_dump(mode="json"),
+        "consulted_missing": task.consulted_missing(),
+    }
+
+
+def _possible_approvers(task: Task) -> set[str]:
+    """Members who may still have to approve some step of this open task."""
+    if not task.is_open:
+        return set()
+    first = task.current_step if task.status in ("submitted", "in_review") else 0
+    found = {member for index in range(first, len(task.approval_chain))
+             for member in task.approvers_of_step(index)}
+    return found - set(task.delegations)
+
+
+class TaskBoardView(Projection):
+    """Every task: 'my tasks', approvals inboxes, team queues, campaign boards, and the
+    indexes use cases need (successors, work in progress, open tasks of a member)."""
+
+    name = "execution.task_board"
+    version = 1
+    tables = (
+        Table("tasks", (
+            ("task_id", "text"), ("campaign_id", "text"), ("key", "text"), ("title", "text"),
+            ("role", "text"), ("queue", "text"), ("due_date", "text"),
+            ("start_date", "text"), ("status", "text"), ("assignee_id", "text"),
+            ("revision_round", "int"), ("blocked_reason", "text"), ("version", "int"),
+            ("finished_on", "text"), ("is_open", "int"), ("in_hand", "int"),
+            ("inbox", "json"),
+        ), ("task_id",), indexes=(
+            ("assignee_id", "due_date", "key", "task_id"),
+            ("campaign_id", "due_date", "key", "task_id"),
+            ("queue", "assignee_id", "is_open"),
+            ("status", "due_date"),
+            ("due_date", "key", "task_id"),
+        )),
+        Table("task_predecessors", (("predecessor_id", "text"), ("task_id", "text")),
+              ("predecessor_id", "task_id"), indexes=(("task_id",),)),
+        Table("task_pending_approvers", (("member_id", "text"), ("task_id", "text")),
+              ("member_id", "task_id"), indexes=(("task_id",),)),
+        Table("task_possible_approvers", (("member_id", "text"), ("task_id", "text")),
+              ("member_id", "task_id"), indexes=(("task_id",),)),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.tasks: dict[UUID, Task] = {}
-        self.finished_on: dict[UUID, dt.date] = {}
+        self._tasks: OrderedDict[UUID, Task] = OrderedDict()
+        self._touched: dict[UUID, tuple[Task, dt.date | None]] = {}
 
-    def apply(self, domain_event: Any) -> None:
-        if not isinstance(domain_event, Task.Event):
-            return
+    # --- the fold ----------------------------------------------------------------------
+
+    @singledispatchmethod
+    def apply(self, domain_event: Any, sql: Sql) -> None:
+        """Other events change no task."""
+
+    def prepare(self, domain_events: Sequence[Any]) -> None:
+        """Load each task as it stood before its first event in the page."""
+        first_versions: dict[UUID, int] = {}
+        for domain_event in domain_events:
+            if isinstance(domain_event, Task.Event):
+                first_versions.setdefault(domain_event.originator_id,
+                                          domain_event.originator_version)
+        for task_id, version in first_versions.items():
+            cached = self._tasks.get(task_id)
+            if version == 1:
+                self._tasks.pop(task_id, None)
+            elif cached is None or cached.version != version - 1:
+                self._tasks[task_id] = self.app.repository.get(task_id, version=version - 1)
+
+    @apply.register(Task.Event)
+    def _task_event(self, domain_event: Any, sql: Sql) -> None:
         task_id = domain_event.originator_id
-        task = domain_event.mutate(self.tasks.get(task_id))
+        task = domain_event.mutate(self._tasks.get(task_id))
         assert isinstance(task, Task)
-        self.tasks[task_id] = task
-        if isinstance(domain_event, (Task.Completed, Task.Cancelled)):  # type: ignore[attr-defined]
-            self.finished_on[task_id] = domain_event.timestamp.date()
+        self._tasks[task_id] = task
+        self._tasks.move_to_end(task_id)
+        finished_on = self._touched.get(task_id, (task, None))[1]
+        if isinstance(domain_event, Task.Completed | Task.Cancelled):  # type: ignore[attr-defined]
+            finished_on = domain_event.timestamp.date()
+        self._touched[task_id] = (task, finished_on)
 
-    @contextlib.contextmanager
-    def _tasks(self) -> Iterator[list[Task]]:
-        """Every task, caught up, held still while the caller reads them (the fold
-        mutates tasks in place, under the same lock)."""
-        self.catch_up()
-        with self._lock:
-            yield list(self.tasks.values())
+    def finish(self, sql: Sql) -> None:
+        for task, finished_on in self._touched.values():
+            self._write(sql, task, finished_on)
+        self._touched.clear()
+        while len(self._tasks) > TASK_CACHE_SIZE:
+            self._tasks.popitem(last=False)
 
-    def _rows(self, tasks: list[Task], today: dt.date) -> list[dict[str, Any]]:
-        rows = [task_row(task, today, self.finished_on.get(task.id)) for task in tasks]
-        return sorted(rows, key=lambda row: (row["due_date"], row["key"], row["id"]))
+    def forget(self) -> None:
+        self._tasks.clear()
+        self._touched.clear()
+
+    def _write(self, sql: Sql, task: Task, finished_on: dt.date | None) -> None:
+        task_id = str(task.id)
+        if finished_on is None:
+            existing = sql.one(f"SELECT finished_on FROM {self.table('tasks')} "
+                               "WHERE task_id = ?", (task_id,))
+            finished_on = _date(existing["finished_on"]) if existing else None
+        values = {
+            "task_id": task_id, "campaign_id": str(task.campaign_id), "key": task.key,
+            "title": task.title, "role": task.role, "queue": task.queue,
+            "due_date": task.due_date.isoformat(),
+            "start_date": task.start_date.isoformat() if task.start_date else None,
+            "status": str(task.status), "assignee_id": task.assignee_id,
+            "revision_round": task.revision_round, "blocked_reason": task.blocked_reason,
+            "version": task.version,
+            "finished_on": finished_on.isoformat() if finished_on else None,
+            "is_open": int(task.is_open),
+            "in_hand": int(task.status in WORK_IN_PROGRESS_STATES),
+            "inbox": _json_or_none(_inbox_details(task)),
+        }
+        columns = ", ".join(f'"{name}"' for name in values)
+        updates = ", ".join(f'"{name}" = excluded."{name}"' for name in values
+                            if name != "task_id")
+        sql.execute(f"INSERT INTO {self.table('tasks')} ({columns}) VALUES "
+                    f"({', '.join('?' for _ in values)}) ON CONFLICT (task_id) DO UPDATE "
+                    f"SET {updates}", list(values.values()))
+        for table, members in (
+            ("task_predecessors", {str(p) for p in task.depends_on}),
+            ("task_pending_approvers", task.pending_approvers()),
+            ("task_possible_approvers", _possible_approvers(task)),
+        ):
+            sql.execute(f"DELETE FROM {self.table(table)} WHERE task_id = ?", (task_id,))
+            first = "predecessor_id" if table == "task_predecessors" else "member_id"
+            sql.executemany(f"INSERT INTO {self.table(table)} ({first}, task_id) "
+                            "VALUES (?, ?)", [(member, task_id) for member in sorted(members)])
 
     # --- queries for people ------------------------------------------------------------
 
     def query(self, *, today: dt.date, assignee_id: str | None = None,
-              campaign_id: UUID | None = None, status: str | None = None
-              ) -> list[dict[str, Any]]:
-        with self._tasks() as tasks:
-            return self._rows([task for task in tasks
-                               if (assignee_id is None or task.assignee_id == assignee_id)
-                               and (campaign_id is None or task.campaign_id == campaign_id)
-                               and (status is None or task.status == status)], today)
+              campaign_id: UUID | None = None, status: str | None = None,
+              page: PageRequest | None = None) -> Page:
+        page = page or EVERYTHING
+        self.catch_up()
+        where, params = keyset(TASK_ORDER, page.after(TASK_ORDER))
+        for column, value in (("assignee_id", assignee_id), ("status", status),
+                              ("campaign_id", str(campaign_id) if campaign_id else None)):
+            if value is not None:
+                where += f' AND "{column}" = ?'
+                params.append(value)
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.rows(f"SELECT * FROM {self.table('tasks')} WHERE {where} "
+                            "ORDER BY due_date, key, task_id LIMIT ?", [*params, page.limit + 1])
+        found = page_of(rows, TASK_ORDER, page.limit)
+        return Page([task_row(row, today) for row in found.rows], found.next_cursor)
 
-    def approvals_inbox(self, member_id: str, today: dt.date) -> list[dict[str, Any]]:
+    def approvals_inbox(self, member_id: str, today: dt.date,
+                        page: PageRequest | None = None) -> Page:
         """Submissions waiting for this member's approval at their current step."""
-        with self._tasks() as tasks:
-            rows = [self._inbox_row(task, today) for task in tasks
-                    if member_id in task.pending_approvers()]
-        return sorted(rows, key=lambda row: (row["due_date"], row["key"], row["id"]))
+        page = page or EVERYTHING
+        self.catch_up()
+        where, params = keyset(TASK_ORDER, page.after(TASK_ORDER), alias="t")
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.rows(
+                f"SELECT t.* FROM {self.table('task_pending_approvers')} a "
+                f"JOIN {self.table('tasks')} t ON t.task_id = a.task_id "
+                f"WHERE a.member_id = ? AND {where} "
+                "ORDER BY t.due_date, t.key, t.task_id LIMIT ?",
+                [member_id, *params, page.limit + 1])
+        found = page_of(rows, TASK_ORDER, page.limit)
+        return Page([{**task_row(row, today), **(loads(row["inbox"]) or {})}
+                     for row in found.rows], found.next_cursor)
 
-    @staticmethod
-    def _inbox_row(task: Task, today: dt.date) -> dict[str, Any]:
-        row = task_row(task, today, None)
-        step = task.approval_chain[task.current_step]
-        submission = task.submission
-        assert submission is not None
-        row.update({
-            "step": task.current_step + 1,
-            "steps": len(task.approval_chain),
-            "step_approver": step.label(),
-            "required_approvals": step.required_approvals,
-            "approvals": list(task.step_approvals[task.current_step]),
-            "submission": submission.model_dump(),
-            "consulted_missing": task.consulted_missing(),
-        })
-        return row
-
-    def queue(self, queue: str, today: dt.date) -> list[dict[str, Any]]:
+    def queue(self, queue: str, today: dt.date, page: PageRequest | None = None) -> Page:
         """Open tasks nobody holds, waiting in a team queue to be claimed."""
-        with self._tasks() as tasks:
-            return self._rows([task for task in tasks
-                               if task.queue == queue and task.assignee_id is None
-                               and task.status in OPEN_STATES], today)
+        page = page or EVERYTHING
+        self.catch_up()
+        where, params = keyset(TASK_ORDER, page.after(TASK_ORDER))
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.rows(
+                f"SELECT * FROM {self.table('tasks')} WHERE queue = ? AND assignee_id IS NULL "
+                f"AND is_open = 1 AND {where} ORDER BY due_date, key, task_id LIMIT ?",
+                [queue, *params, page.limit + 1])
+        found = page_of(rows, TASK_ORDER, page.limit)
+        return Page([task_row(row, today) for row in found.rows], found.next_cursor)
 
     def campaign_board(self, campaign_id: UUID, today: dt.date) -> dict[str, Any]:
         columns: dict[str, list[dict[str, Any]]] = {state.value: [] for state in TaskState}
-        for row in self.query(today=today, campaign_id=campaign_id):
+        for row in self.query(today=today, campaign_id=campaign_id).rows:
             columns[row["status"]].append(row)
         return {"campaign_id": str(campaign_id), "columns": columns,
                 "counts": {state: len(rows) for state, rows in columns.items()}}
 
-    # --- indexes for use cases ----------------------------------------------------------
+    # --- indexes for use cases -----------------------------------------------------------
+
+    def _ids(self, statement: str, params: Sequence[Any]) -> list[UUID]:
+        self.catch_up()
+        with self.store.transaction(commit=False) as sql:
+            return sorted((UUID(row["task_id"]) for row in sql.rows(statement, params)),
+                          key=str)
 
     def successors_of(self, task_id: UUID) -> list[UUID]:
-        with self._tasks() as tasks:
-            return sorted((task.id for task in tasks
-                           if task_id in task.depends_on and task.is_open), key=str)
+        return self._ids(
+            f"SELECT t.task_id FROM {self.table('task_predecessors')} p "
+            f"JOIN {self.table('tasks')} t ON t.task_id = p.task_id "
+            "WHERE p.predecessor_id = ? AND t.is_open = 1", (str(task_id),))
 
     def status_of(self, task_id: UUID) -> str | None:
         self.catch_up()
-        with self._lock:
-            task = self.tasks.get(task_id)
-            return str(task.status) if task is not None else None
+        with self.store.transaction(commit=False) as sql:
+            row = sql.one(f"SELECT status FROM {self.table('tasks')} WHERE task_id = ?",
+                          (str(task_id),))
+        return row["status"] if row else None
 
     def work_in_progress(self, member_id: str) -> int:
-        with self._tasks() as tasks:
-            return sum(1 for task in tasks if task.assignee_id == member_id
-                       and task.status in WORK_IN_PROGRESS_STATES)
+        self.catch_up()
+        with self.store.transaction(commit=False) as sql:
+            row = sql.one(f"SELECT COUNT(*) AS n FROM {self.table('tasks')} "
+                          "WHERE assignee_id = ? AND in_hand = 1", (member_id,))
+        return int(row["n"]) if row else 0
 
     def open_tasks_of(self, member_id: str) -> list[UUID]:
-        with self._tasks() as tasks:
-            return sorted((task.id for task in tasks
-                           if task.assignee_id == member_id and task.is_open), key=str)
+        return self._ids(f"SELECT task_id FROM {self.table('tasks')} "
+                         "WHERE assignee_id = ? AND is_open = 1", (member_id,))
 
     def campaign_tasks(self, campaign_id: UUID) -> list[UUID]:
-        with self._tasks() as tasks:
-            return sorted((task.id for task in tasks if task.campaign_id == campaign_id),
-                          key=str)
+        return self._ids(f"SELECT task_id FROM {self.table('tasks')} WHERE campaign_id = ?",
+                         (str(campaign_id),))
 
     def approvals_involving(self, member_id: str) -> list[UUID]:
         """Open tasks in whose approval chain the member may still have to approve."""
-        found = []
-        with self._tasks() as tasks:
-            for task in tasks:
-                if not task.is_open or member_id in task.delegations:
-                    continue
-                first = task.current_step if task.status in ("submitted", "in_review") else 0
-                if any(member_id in task.approvers_of_step(index)
-                       for index in range(first, len(task.approval_chain))):
-                    found.append(task.id)
-        return sorted(found, key=str)
+        return self._ids(f"SELECT task_id FROM {self.table('task_possible_approvers')} "
+                         "WHERE member_id = ?", (member_id,))
 
 
-class AbsenceView(View):
+def _json_or_none(value: Any) -> str | None:
+    return dumps(value) if value is not None else None
+
+
+ABSENCE_ORDER = ("starts_on", "absence_id")
+
+
+class AbsenceView(Projection):
     """Absences and what moved because of each: the planner's view after a return."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.absences: dict[UUID, dict[str, Any]] = {}
+    name = "execution.absences"
+    version = 1
+    tables = (
+        Table("absences", (
+            ("absence_id", "text"), ("member_id", "text"), ("starts_on", "text"),
+            ("ends_on", "text"), ("backup_member_id", "text"), ("reason", "text"),
+            ("status", "text"), ("started_at", "text"),
+        ), ("absence_id",), indexes=(("member_id", "starts_on"), ("status", "starts_on"),
+                                     ("starts_on", "absence_id"))),
+        Table("absence_moves", (
+            ("absence_id", "text"), ("task_id", "text"), ("task_version", "int"),
+            ("at", "text"), ("reason", "text"), ("what", "text"), ("from_member", "text"),
+            ("to_member", "text"), ("to_queue", "text"),
+        ), ("absence_id", "task_id", "task_version")),
+    )
 
-    def apply(self, domain_event: Any) -> None:
-        if isinstance(domain_event, Absence.Recorded):  # type: ignore[attr-defined]
-            self.absences[domain_event.originator_id] = {
-                "id": str(domain_event.originator_id),
-                "member_id": domain_event.member_id,
-                "starts_on": domain_event.starts_on.isoformat(),
-                "ends_on": domain_event.ends_on.isoformat(),
-                "backup_member_id": domain_event.backup_member_id,
-                "reason": domain_event.reason,
-                "status": "scheduled",
-                "moved": [],
-            }
-        elif isinstance(domain_event, Absence.Started):  # type: ignore[attr-defined]
-            self.absences[domain_event.originator_id]["status"] = "started"
-            self.absences[domain_event.originator_id]["started_at"] = (
-                domain_event.timestamp.isoformat())
-        elif isinstance(domain_event, Absence.Cancelled):  # type: ignore[attr-defined]
-            self.absences[domain_event.originator_id]["status"] = "cancelled"
-        elif getattr(domain_event, "absence_id", None) in self.absences:
-            self.absences[domain_event.absence_id]["moved"].append(self._move(domain_event))
+    @singledispatchmethod
+    def apply(self, domain_event: Any, sql: Sql) -> None:
+        """Other events move nothing."""
+
+    @apply.register(Absence.Recorded)  # type: ignore[attr-defined]
+    def _recorded(self, domain_event: Any, sql: Sql) -> None:
+        sql.execute(
+            f"INSERT INTO {self.table('absences')} (absence_id, member_id, starts_on, ends_on, "
+            "backup_member_id, reason, status, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL) "
+            "ON CONFLICT (absence_id) DO NOTHING",
+            (str(domain_event.originator_id), domain_event.member_id,
+             domain_event.starts_on.isoformat(), domain_event.ends_on.isoformat(),
+             domain_event.backup_member_id, domain_event.reason, "scheduled"))
+
+    @apply.register(Absence.Started)  # type: ignore[attr-defined]
+    def _started(self, domain_event: Any, sql: Sql) -> None:
+        sql.execute(f"UPDATE {self.table('absences')} SET status = 'started', started_at = ? "
+                    "WHERE absence_id = ?", (domain_event.timestamp.isoformat(),
+                                             str(domain_event.originator_id)))
+
+    @apply.register(Absence.Cancelled)  # type: ignore[attr-defined]
+    def _cancelled(self, domain_event: Any, sql: Sql) -> None:
+        sql.execute(f"UPDATE {self.table('absences')} SET status = 'cancelled' "
+                    "WHERE absence_id = ?", (str(domain_event.originator_id),))
+
+    def _moved(self, domain_event: Any, sql: Sql, what: str, from_member: str | None,
+               to_member: str | None, to_queue: str | None) -> None:
+        absence_id = getattr(domain_event, "absence_id", None)
+        if absence_id is None:
+            return
+        sql.execute(
+            f"INSERT INTO {self.table('absence_moves')} (absence_id, task_id, task_version, "
+            "at, reason, what, from_member, to_member, to_queue) "
+            f"SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM "
+            f"{self.table('absences')} WHERE absence_id = ?) "
+            "ON CONFLICT (absence_id, task_id, task_version) DO NOTHING",
+            (str(absence_id), str(domain_event.originator_id), domain_event.originator_version,
+             domain_event.timestamp.isoformat(), domain_event.meta.reason, what, from_member,
+             to_member, to_queue, str(absence_id)))
+
+    @apply.register(Task.Assigned)  # type: ignore[attr-defined]
+    def _assigned(self, domain_event: Any, sql: Sql) -> None:
+        self._moved(domain_event, sql, "task", domain_event.previous_assignee_id,
+                    domain_event.assignee_id, None)
+
+    @apply.register(Task.Unassigned)  # type: ignore[attr-defined]
+    def _unassigned(self, domain_event: Any, sql: Sql) -> None:
+        self._moved(domain_event, sql, "task", domain_event.previous_assignee_id, None,
+                    domain_event.queue)
+
+    @apply.register(Task.ApprovalsDelegated)  # type: ignore[attr-defined]
+    def _delegated(self, domain_event: Any, sql: Sql) -> None:
+        self._moved(domain_event, sql, "approvals", domain_event.member_id,
+                    domain_event.backup_id, None)
+
+    # --- queries -------------------------------------------------------------------------
+
+    def _absences(self, sql: Sql, where: str, params: Sequence[Any],
+                  limit: int = 100_000) -> list[dict[str, Any]]:
+        rows = sql.rows(f"SELECT * FROM {self.table('absences')} WHERE {where} "
+                        "ORDER BY starts_on, absence_id LIMIT ?", [*params, limit])
+        if not rows:
+            return []
+        marks = ", ".join("?" for _ in rows)
+        moves: dict[str, list[dict[str, Any]]] = {}
+        for move in sql.rows(
+                f"SELECT * FROM {self.table('absence_moves')} WHERE absence_id IN ({marks}) "
+                "ORDER BY at, task_id, task_version", [row["absence_id"] for row in rows]):
+            moves.setdefault(move["absence_id"], []).append({
+                "task_id": move["task_id"], "at": move["at"], "reason": move["reason"],
+                "what": move["what"], "from_member": move["from_member"],
+                "to_member": move["to_member"], "to_queue": move["to_queue"]})
+        return [self._absence_json(row, moves.get(row["absence_id"], [])) for row in rows]
 
     @staticmethod
-    def _move(domain_event: Any) -> dict[str, Any]:
-        move = {"task_id": str(domain_event.originator_id),
-                "at": domain_event.timestamp.isoformat(), "reason": domain_event.meta.reason}
-        if isinstance(domain_event, Task.Assigned):  # type: ignore[attr-defined]
-            move.update(what="task", from_member=domain_event.previous_assignee_id,
-                        to_member=domain_event.assignee_id, to_queue=None)
-        elif isinstance(domain_event, Task.Unassigned):  # type: ignore[attr-defined]
-            move.update(what="task", from_member=domain_event.previous_assignee_id,
-                        to_member=None, to_queue=domain_event.queue)
-        else:
-            move.update(what="approvals", from_member=domain_event.member_id,
-                        to_member=domain_event.backup_id, to_queue=None)
-        return move
+    def _absence_json(row: dict[str, Any], moved: list[dict[str, Any]]) -> dict[str, Any]:
+        absence = {
+            "id": row["absence_id"], "member_id": row["member_id"],
+            "starts_on": row["starts_on"], "ends_on": row["ends_on"],
+            "backup_member_id": row["backup_member_id"], "reason": row["reason"],
+            "status": row["status"], "moved": moved,
+        }
+        if row["started_at"]:
+            absence["started_at"] = row["started_at"]
+        return absence
 
-    def list_absences(self, member_id: str | None = None) -> list[dict[str, Any]]:
+    def list_absences(self, member_id: str | None = None,
+                      page: PageRequest | None = None) -> Page:
+        page = page or EVERYTHING
         self.catch_up()
-        with self._lock:
-            rows = [dict(row, moved=list(row["moved"])) for row in self.absences.values()
-                    if member_id is None or row["member_id"] == member_id]
-        return sorted(rows, key=lambda row: (row["starts_on"], row["id"]))
+        where, params = keyset(ABSENCE_ORDER, page.after(ABSENCE_ORDER))
+        if member_id is not None:
+            where += " AND member_id = ?"
+            params.append(member_id)
+        with self.store.transaction(commit=False) as sql:
+            rows = self._absences(sql, where, params, page.limit + 1)
+        found = page_of([{**row, "absence_id": row["id"]} for row in rows], ABSENCE_ORDER,
+                        page.limit)
+        return Page([{k: v for k, v in row.items() if k != "absence_id"} for row in found.rows],
+                    found.next_cursor)
 
     def get(self, absence_id: UUID) -> dict[str, Any] | None:
-        return next((row for row in self.list_absences() if row["id"] == str(absence_id)), None)
+        self.catch_up()
+        with self.store.transaction(commit=False) as sql:
+            found = self._absences(sql, "absence_id = ?", (str(absence_id),))
+        return found[0] if found else None
+
+    def _ids_where(self, where: str, today: dt.date) -> list[UUID]:
+        self.catch_up()
+        day = today.isoformat()
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.rows(f"SELECT absence_id FROM {self.table('absences')} WHERE {where} "
+                            "AND starts_on <= ? AND ends_on >= ? ORDER BY starts_on, absence_id",
+                            (day, day))
+        return [UUID(row["absence_id"]) for row in rows]
 
     def active(self, today: dt.date) -> list[UUID]:
         """Absences under way today."""
-        return [UUID(row["id"]) for row in self.list_absences()
-                if row["status"] == "started"
-                and row["starts_on"] <= today.isoformat() <= row["ends_on"]]
+        return self._ids_where("status = 'started'", today)
 
     def due(self, today: dt.date) -> list[UUID]:
-        return [UUID(row["id"]) for row in self.list_absences()
-                if row["status"] == "scheduled"
-                and row["starts_on"] <= today.isoformat() <= row["ends_on"]]
+        return self._ids_where("status = 'scheduled'", today)
+
+
+__all__ = ["OPEN_STATES", "AbsenceView", "TaskBoardView", "task_row"]

@@ -1,40 +1,66 @@
-"""Notification's read models."""
+"""Notification's read models: tables folded from its own notification log."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from functools import singledispatchmethod
 from typing import Any
-from uuid import UUID
 
 from services.notification.domain import Notification
-from shared.views import View
+from shared.projections import (
+    EVERYTHING,
+    Page,
+    PageRequest,
+    Projection,
+    Sql,
+    Table,
+    keyset,
+    page_of,
+)
+
+NEWEST_FIRST = ("created_at", "id")
 
 
-class InboxView(View):
+class InboxView(Projection):
     """Each member's in-app notifications, newest first."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.by_id: dict[UUID, dict[str, Any]] = {}
-        self.by_recipient: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    name = "notification.inbox"
+    version = 1
+    tables = (
+        Table("notifications", (
+            ("id", "text"), ("recipient_id", "text"), ("kind", "text"),
+            ("subject_id", "text"), ("text", "text"), ("read", "int"),
+            ("created_at", "text"), ("caused_by", "text"),
+        ), ("id",), indexes=(("recipient_id", "created_at", "id"),)),
+    )
 
-    def apply(self, domain_event: Any) -> None:
-        if isinstance(domain_event, Notification.Recorded):  # type: ignore[attr-defined]
-            row = {
-                "id": str(domain_event.originator_id),
-                "recipient_id": domain_event.recipient_id,
-                "kind": domain_event.kind,
-                "subject_id": str(domain_event.subject_id),
-                "text": domain_event.text,
-                "read": False,
-                "created_at": domain_event.timestamp.isoformat(),
-                "caused_by": domain_event.meta.causation_id,
-            }
-            self.by_id[domain_event.originator_id] = row
-            self.by_recipient[domain_event.recipient_id].append(row)
-        elif isinstance(domain_event, Notification.Read):  # type: ignore[attr-defined]
-            self.by_id[domain_event.originator_id]["read"] = True
+    @singledispatchmethod
+    def apply(self, domain_event: Any, sql: Sql) -> None:
+        """Other events change no notification."""
 
-    def for_member(self, member_id: str) -> list[dict[str, Any]]:
+    @apply.register(Notification.Recorded)  # type: ignore[attr-defined]
+    def _recorded(self, domain_event: Any, sql: Sql) -> None:
+        sql.execute(
+            f"INSERT INTO {self.table('notifications')} (id, recipient_id, kind, subject_id, "
+            "text, read, created_at, caused_by) VALUES (?, ?, ?, ?, ?, 0, ?, ?) "
+            "ON CONFLICT (id) DO NOTHING",
+            (str(domain_event.originator_id), domain_event.recipient_id, domain_event.kind,
+             str(domain_event.subject_id), domain_event.text,
+             domain_event.timestamp.isoformat(), domain_event.meta.causation_id))
+
+    @apply.register(Notification.Read)  # type: ignore[attr-defined]
+    def _read(self, domain_event: Any, sql: Sql) -> None:
+        sql.execute(f"UPDATE {self.table('notifications')} SET read = 1 WHERE id = ?",
+                    (str(domain_event.originator_id),))
+
+    def for_member(self, member_id: str, page: PageRequest | None = None) -> Page:
+        page = page or EVERYTHING
         self.catch_up()
-        return list(reversed(self.by_recipient.get(member_id, [])))
+        where, params = keyset(NEWEST_FIRST, page.after(NEWEST_FIRST), descending=True)
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.rows(
+                f"SELECT * FROM {self.table('notifications')} WHERE recipient_id = ? AND "
+                f"{where} ORDER BY created_at DESC, id DESC LIMIT ?",
+                [member_id, *params, page.limit + 1])
+        found = page_of(rows, NEWEST_FIRST, page.limit)
+        return Page([{**row, "read": bool(row["read"])} for row in found.rows],
+                    found.next_cursor)

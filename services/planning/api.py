@@ -32,6 +32,7 @@ from services.planning.views import CalendarView, CatalogView, DirectoryView
 from shared.auth import Member as AuthenticatedMember
 from shared.auth import current_member
 from shared.domain import EventMeta, InvalidCommand
+from shared.paging import Paging, paged
 
 Actor = Annotated[AuthenticatedMember, Depends(current_member)]
 TeamId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
@@ -255,9 +256,9 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
         return playbook_json(playbook)
 
     @router.get("/playbooks", tags=["playbooks"])
-    def list_playbooks(member: Actor) -> list[dict[str, Any]]:
-        catalog.catch_up()
-        return list(catalog.playbooks.values())
+    def list_playbooks(member: Actor, page: Paging, request: Request,
+                       response: Response) -> list[dict[str, Any]]:
+        return paged(catalog.playbooks(page), request, response)
 
     @router.get("/playbooks/{playbook_id}", tags=["playbooks"])
     def get_playbook(playbook_id: UUID, member: Actor,
@@ -302,9 +303,9 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
         return campaign_json(campaign)
 
     @router.get("/campaigns", tags=["campaigns"])
-    def list_campaigns(member: Actor) -> list[dict[str, Any]]:
-        catalog.catch_up()
-        return list(catalog.campaigns.values())
+    def list_campaigns(member: Actor, page: Paging, request: Request,
+                       response: Response) -> list[dict[str, Any]]:
+        return paged(catalog.campaigns(page), request, response)
 
     @router.get("/campaigns/{campaign_id}", tags=["campaigns"])
     def get_campaign(campaign_id: UUID, member: Actor) -> dict[str, Any]:
@@ -344,9 +345,9 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
         return routine_json(routine)
 
     @router.get("/routines", tags=["calendar"])
-    def list_routines(member: Actor) -> list[dict[str, Any]]:
-        catalog.catch_up()
-        return list(catalog.routines.values())
+    def list_routines(member: Actor, page: Paging, request: Request,
+                      response: Response) -> list[dict[str, Any]]:
+        return paged(catalog.routines(page), request, response)
 
     @router.get("/routines/{routine_id}", tags=["calendar"])
     def get_routine(routine_id: UUID, member: Actor) -> dict[str, Any]:
@@ -402,9 +403,9 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
         return goal_json(app.define_goal(body, attributed(member)))
 
     @router.get("/goals", tags=["goals"])
-    def list_goals(member: Actor) -> list[dict[str, Any]]:
-        catalog.catch_up()
-        return list(catalog.goals.values())
+    def list_goals(member: Actor, page: Paging, request: Request,
+                   response: Response) -> list[dict[str, Any]]:
+        return paged(catalog.goals(page), request, response)
 
     @router.get("/goals/{goal_id}", tags=["goals"])
     def get_goal(goal_id: UUID, member: Actor) -> dict[str, Any]:
@@ -426,9 +427,9 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
         return team_json(app.register_team(team_id, body, attributed(member)))
 
     @router.get("/teams", tags=["directory"])
-    def list_teams(member: Actor) -> list[dict[str, Any]]:
-        directory.catch_up()
-        return list(directory.teams.values())
+    def list_teams(member: Actor, page: Paging, request: Request,
+                   response: Response) -> list[dict[str, Any]]:
+        return paged(directory.teams(page), request, response)
 
     @router.get("/teams/{team_id}", tags=["directory"])
     def get_team(team_id: TeamId, member: Actor) -> dict[str, Any]:
@@ -458,9 +459,9 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
         return member_json(app.register_member(member_id, body, attributed(member)))
 
     @router.get("/members", tags=["directory"])
-    def list_members(member: Actor) -> list[dict[str, Any]]:
-        directory.catch_up()
-        return list(directory.members.values())
+    def list_members(member: Actor, page: Paging, request: Request,
+                     response: Response) -> list[dict[str, Any]]:
+        return paged(directory.members(page), request, response)
 
     @router.get("/members/{member_id}", tags=["directory"])
     def get_member(member_id: MemberId, member: Actor) -> dict[str, Any]:

@@ -1,209 +1,463 @@
-"""Planning's read models."""
+"""Planning's read models: tables folded from its own notification log (shared/projections)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
 from services.planning.domain import Campaign, Goal, Member, Playbook, Routine, Team
-from shared.views import View
+from shared.projections import (
+    EVERYTHING,
+    Page,
+    PageRequest,
+    Projection,
+    Sql,
+    Table,
+    dumps,
+    keyset,
+    loads,
+    page_of,
+)
+
+CREATED_ORDER = ("created_at", "id")
 
 
-class CatalogView(View):
-    """Playbooks, campaigns and goals, for listing."""
+class CatalogView(Projection):
+    """Playbooks, campaigns, goals and routines, for listing."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.playbooks: dict[UUID, dict[str, Any]] = {}
-        self.campaigns: dict[UUID, dict[str, Any]] = {}
-        self.goals: dict[UUID, dict[str, Any]] = {}
-        self.routines: dict[UUID, dict[str, Any]] = {}
+    name = "planning.catalog"
+    version = 1
+    tables = (
+        Table("playbooks", (("id", "text"), ("name", "text"), ("version", "int"),
+                            ("tasks", "int"), ("created_at", "text")),
+              ("id",), indexes=(CREATED_ORDER,)),
+        Table("campaigns", (("id", "text"), ("name", "text"), ("launch_date", "text"),
+                            ("playbook_id", "text"), ("playbook_version", "int"),
+                            ("team_id", "text"), ("goal_ids", "json"), ("status", "text"),
+                            ("created_at", "text")),
+              ("id",), indexes=(CREATED_ORDER,)),
+        Table("goals", (("id", "text"), ("definition", "json"), ("measurements", "int"),
+                        ("created_at", "text")), ("id",), indexes=(CREATED_ORDER,)),
+        Table("routines", (("id", "text"), ("definition", "json"), ("active", "int"),
+                           ("planned", "int"), ("created_at", "text")),
+              ("id",), indexes=(CREATED_ORDER, ("active",))),
+    )
 
-    def apply(self, domain_event: Any) -> None:
-        if isinstance(domain_event, Playbook.Defined | Playbook.Revised):  # type: ignore[attr-defined]
-            self.playbooks[domain_event.originator_id] = {
-                "id": str(domain_event.originator_id),
-                "name": domain_event.spec.name,
-                "version": domain_event.originator_version,
-                "tasks": len(domain_event.spec.tasks),
-            }
-        elif isinstance(domain_event, Campaign.Planned):  # type: ignore[attr-defined]
-            self.campaigns[domain_event.originator_id] = {
-                "id": str(domain_event.originator_id),
-                "name": domain_event.name,
-                "launch_date": domain_event.launch_date.isoformat(),
-                "playbook_id": str(domain_event.playbook_id),
-                "playbook_version": domain_event.playbook_version,
-                "team_id": domain_event.team_id,
-                "goal_ids": [str(goal_id) for goal_id in domain_event.goal_ids or []],
-                "status": "active",
-            }
-        elif isinstance(domain_event, Campaign.Rescheduled):  # type: ignore[attr-defined]
-            self.campaigns[domain_event.originator_id]["launch_date"] = (
-                domain_event.launch_date.isoformat())
-        elif isinstance(domain_event, Campaign.Migrated):  # type: ignore[attr-defined]
-            self.campaigns[domain_event.originator_id]["playbook_version"] = (
-                domain_event.playbook_version)
-        elif isinstance(domain_event, Campaign.Cancelled):  # type: ignore[attr-defined]
-            self.campaigns[domain_event.originator_id]["status"] = "cancelled"
-        elif isinstance(domain_event, Campaign.Completed):  # type: ignore[attr-defined]
-            self.campaigns[domain_event.originator_id]["status"] = "completed"
-        elif isinstance(domain_event, Campaign.GoalsLinked):  # type: ignore[attr-defined]
-            campaign = self.campaigns[domain_event.originator_id]
-            campaign["goal_ids"] = [*campaign.get("goal_ids", []),
-                                    *map(str, domain_event.goal_ids)]
-        elif isinstance(domain_event, Goal.Defined):  # type: ignore[attr-defined]
-            self.goals[domain_event.originator_id] = {
-                "id": str(domain_event.originator_id),
-                **domain_event.definition.model_dump(mode="json"),
-                "measurements": 0,
-            }
-        elif isinstance(domain_event, Goal.Measured):  # type: ignore[attr-defined]
-            self.goals[domain_event.originator_id]["measurements"] += 1
-        elif isinstance(domain_event, Routine.Defined):  # type: ignore[attr-defined]
-            self.routines[domain_event.originator_id] = {
-                "id": str(domain_event.originator_id),
-                **domain_event.definition.model_dump(mode="json"),
-                "active": True, "planned": 0,
-            }
-        elif isinstance(domain_event, Routine.OccurrencePlanned):  # type: ignore[attr-defined]
-            self.routines[domain_event.originator_id]["planned"] += 1
-        elif isinstance(domain_event, Routine.Stopped):  # type: ignore[attr-defined]
-            self.routines[domain_event.originator_id]["active"] = False
+    @singledispatchmethod
+    def apply(self, domain_event: Any, sql: Sql) -> None:
+        """Other events change no listing."""
+
+    @apply.register(Playbook.Defined)  # type: ignore[attr-defined]
+    @apply.register(Playbook.Revised)  # type: ignore[attr-defined]
+    def _playbook(self, event: Any, sql: Sql) -> None:
+        sql.execute(
+            f"INSERT INTO {self.table('playbooks')} (id, name, version, tasks, created_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+            "version = excluded.version, tasks = excluded.tasks",
+            (str(event.originator_id), event.spec.name, event.originator_version,
+             len(event.spec.tasks), event.timestamp.isoformat()))
+
+    @apply.register(Campaign.Planned)  # type: ignore[attr-defined]
+    def _campaign_planned(self, event: Any, sql: Sql) -> None:
+        sql.execute(
+            f"INSERT INTO {self.table('campaigns')} (id, name, launch_date, playbook_id, "
+            "playbook_version, team_id, goal_ids, status, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?) ON CONFLICT (id) DO NOTHING",
+            (str(event.originator_id), event.name, event.launch_date.isoformat(),
+             str(event.playbook_id), event.playbook_version, event.team_id,
+             dumps([str(goal_id) for goal_id in event.goal_ids or []]),
+             event.timestamp.isoformat()))
+
+    def _set_campaign(self, sql: Sql, event: Any, **values: Any) -> None:
+        assignments = ", ".join(f'"{name}" = ?' for name in values)
+        sql.execute(f"UPDATE {self.table('campaigns')} SET {assignments} WHERE id = ?",
+                    [*values.values(), str(event.originator_id)])
+
+    @apply.register(Campaign.Rescheduled)  # type: ignore[attr-defined]
+    def _rescheduled(self, event: Any, sql: Sql) -> None:
+        self._set_campaign(sql, event, launch_date=event.launch_date.isoformat())
+
+    @apply.register(Campaign.Migrated)  # type: ignore[attr-defined]
+    def _migrated(self, event: Any, sql: Sql) -> None:
+        self._set_campaign(sql, event, playbook_version=event.playbook_version)
+
+    @apply.register(Campaign.Cancelled)  # type: ignore[attr-defined]
+    def _campaign_cancelled(self, event: Any, sql: Sql) -> None:
+        self._set_campaign(sql, event, status="cancelled")
+
+    @apply.register(Campaign.Completed)  # type: ignore[attr-defined]
+    def _campaign_completed(self, event: Any, sql: Sql) -> None:
+        self._set_campaign(sql, event, status="completed")
+
+    @apply.register(Campaign.GoalsLinked)  # type: ignore[attr-defined]
+    def _goals_linked(self, event: Any, sql: Sql) -> None:
+        row = sql.one(f"SELECT goal_ids FROM {self.table('campaigns')} WHERE id = ?",
+                      (str(event.originator_id),))
+        if row is not None:
+            goal_ids = [*loads(row["goal_ids"]), *map(str, event.goal_ids)]
+            self._set_campaign(sql, event, goal_ids=dumps(goal_ids))
+
+    @apply.register(Goal.Defined)  # type: ignore[attr-defined]
+    def _goal_defined(self, event: Any, sql: Sql) -> None:
+        sql.execute(
+            f"INSERT INTO {self.table('goals')} (id, definition, measurements, created_at) "
+            "VALUES (?, ?, 0, ?) ON CONFLICT (id) DO NOTHING",
+            (str(event.originator_id), dumps(event.definition.model_dump(mode="json")),
+             event.timestamp.isoformat()))
+
+    @apply.register(Goal.Measured)  # type: ignore[attr-defined]
+    def _goal_measured(self, event: Any, sql: Sql) -> None:
+        sql.execute(f"UPDATE {self.table('goals')} SET measurements = measurements + 1 "
+                    "WHERE id = ?", (str(event.originator_id),))
+
+    @apply.register(Routine.Defined)  # type: ignore[attr-defined]
+    def _routine_defined(self, event: Any, sql: Sql) -> None:
+        sql.execute(
+            f"INSERT INTO {self.table('routines')} (id, definition, active, planned, "
+            "created_at) VALUES (?, ?, 1, 0, ?) ON CONFLICT (id) DO NOTHING",
+            (str(event.originator_id), dumps(event.definition.model_dump(mode="json")),
+             event.timestamp.isoformat()))
+
+    @apply.register(Routine.OccurrencePlanned)  # type: ignore[attr-defined]
+    def _occurrence_planned(self, event: Any, sql: Sql) -> None:
+        sql.execute(f"UPDATE {self.table('routines')} SET planned = planned + 1 WHERE id = ?",
+                    (str(event.originator_id),))
+
+    @apply.register(Routine.Stopped)  # type: ignore[attr-defined]
+    def _routine_stopped(self, event: Any, sql: Sql) -> None:
+        sql.execute(f"UPDATE {self.table('routines')} SET active = 0 WHERE id = ?",
+                    (str(event.originator_id),))
+
+    # --- queries -----------------------------------------------------------------------
+
+    def _list(self, table: str, page: PageRequest) -> Page:
+        self.catch_up()
+        where, params = keyset(CREATED_ORDER, page.after(CREATED_ORDER))
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.rows(f"SELECT * FROM {self.table(table)} WHERE {where} "
+                            "ORDER BY created_at, id LIMIT ?", [*params, page.limit + 1])
+        return page_of(rows, CREATED_ORDER, page.limit)
+
+    def playbooks(self, page: PageRequest = EVERYTHING) -> Page:
+        found = self._list("playbooks", page)
+        return Page([{key: row[key] for key in ("id", "name", "version", "tasks")}
+                     for row in found.rows], found.next_cursor)
+
+    def campaigns(self, page: PageRequest = EVERYTHING) -> Page:
+        found = self._list("campaigns", page)
+        return Page([{**{k: v for k, v in row.items() if k != "created_at"},
+                      "goal_ids": loads(row["goal_ids"])} for row in found.rows],
+                    found.next_cursor)
+
+    def goals(self, page: PageRequest = EVERYTHING) -> Page:
+        found = self._list("goals", page)
+        return Page([{"id": row["id"], **loads(row["definition"]),
+                      "measurements": row["measurements"]} for row in found.rows],
+                    found.next_cursor)
+
+    def routines(self, page: PageRequest = EVERYTHING) -> Page:
+        found = self._list("routines", page)
+        return Page([{"id": row["id"], **loads(row["definition"]),
+                      "active": bool(row["active"]), "planned": row["planned"]}
+                     for row in found.rows], found.next_cursor)
 
     def routine_ids(self) -> list[UUID]:
         """Active routines."""
         self.catch_up()
-        return [routine_id for routine_id, row in self.routines.items() if row["active"]]
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.rows(f"SELECT id FROM {self.table('routines')} WHERE active = 1 "
+                            "ORDER BY created_at, id")
+        return [UUID(row["id"]) for row in rows]
 
 
-class DirectoryView(View):
+MEMBER_ORDER = ("member_id",)
+TEAM_ORDER = ("team_id",)
+
+
+class DirectoryView(Projection):
     """Teams and members, and who holds which role in which team."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.teams: dict[str, dict[str, Any]] = {}
-        self.members: dict[str, dict[str, Any]] = {}
+    name = "planning.directory"
+    version = 1
+    tables = (
+        Table("teams", (("team_id", "text"), ("profile", "json")), ("team_id",)),
+        Table("members", (("member_id", "text"), ("profile", "json"), ("active", "int")),
+              ("member_id",)),
+        Table("member_teams", (("team_id", "text"), ("member_id", "text")),
+              ("team_id", "member_id"), indexes=(("member_id",),)),
+        Table("member_absences", (("member_id", "text"), ("absence_id", "text"),
+                                  ("starts_on", "text"), ("absence", "json")),
+              ("member_id", "absence_id")),
+    )
 
-    def apply(self, domain_event: Any) -> None:
-        if isinstance(domain_event, Team.Registered | Team.Changed):  # type: ignore[attr-defined]
-            self.teams[domain_event.team_id] = {
-                "team_id": domain_event.team_id,
-                **domain_event.profile.model_dump(mode="json"),
-            }
-        elif isinstance(domain_event, Member.Registered | Member.Changed):  # type: ignore[attr-defined]
-            absences = self.members.get(domain_event.member_id, {}).get("absences", [])
-            self.members[domain_event.member_id] = {
-                "member_id": domain_event.member_id,
-                **domain_event.profile.model_dump(mode="json"),
-                "absences": absences,
-            }
-        elif isinstance(domain_event, Member.AbsenceRecorded):  # type: ignore[attr-defined]
-            member = self.members[domain_event.member_id]
-            member["absences"] = sorted(
-                [*member["absences"], domain_event.absence.model_dump(mode="json")],
-                key=lambda absence: absence["starts_on"])
-        elif isinstance(domain_event, Member.AbsenceCancelled):  # type: ignore[attr-defined]
-            member = self.members[domain_event.member_id]
-            member["absences"] = [a for a in member["absences"]
-                                  if a["absence_id"] != str(domain_event.absence_id)]
+    @singledispatchmethod
+    def apply(self, domain_event: Any, sql: Sql) -> None:
+        """Other events change no directory entry."""
+
+    @apply.register(Team.Registered)  # type: ignore[attr-defined]
+    @apply.register(Team.Changed)  # type: ignore[attr-defined]
+    def _team(self, event: Any, sql: Sql) -> None:
+        sql.execute(f"INSERT INTO {self.table('teams')} (team_id, profile) VALUES (?, ?) "
+                    "ON CONFLICT (team_id) DO UPDATE SET profile = excluded.profile",
+                    (event.team_id, dumps(event.profile.model_dump(mode="json"))))
+
+    @apply.register(Member.Registered)  # type: ignore[attr-defined]
+    @apply.register(Member.Changed)  # type: ignore[attr-defined]
+    def _member(self, event: Any, sql: Sql) -> None:
+        profile = event.profile.model_dump(mode="json")
+        sql.execute(f"INSERT INTO {self.table('members')} (member_id, profile, active) "
+                    "VALUES (?, ?, ?) ON CONFLICT (member_id) DO UPDATE "
+                    "SET profile = excluded.profile, active = excluded.active",
+                    (event.member_id, dumps(profile), int(bool(profile.get("active")))))
+        sql.execute(f"DELETE FROM {self.table('member_teams')} WHERE member_id = ?",
+                    (event.member_id,))
+        sql.executemany(f"INSERT INTO {self.table('member_teams')} (team_id, member_id) "
+                        "VALUES (?, ?)", [(team_id, event.member_id)
+                                          for team_id in sorted(set(profile["team_ids"]))])
+
+    @apply.register(Member.AbsenceRecorded)  # type: ignore[attr-defined]
+    def _absence_recorded(self, event: Any, sql: Sql) -> None:
+        absence = event.absence.model_dump(mode="json")
+        sql.execute(f"INSERT INTO {self.table('member_absences')} (member_id, absence_id, "
+                    "starts_on, absence) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (member_id, absence_id) DO NOTHING",
+                    (event.member_id, absence["absence_id"], absence["starts_on"],
+                     dumps(absence)))
+
+    @apply.register(Member.AbsenceCancelled)  # type: ignore[attr-defined]
+    def _absence_cancelled(self, event: Any, sql: Sql) -> None:
+        sql.execute(f"DELETE FROM {self.table('member_absences')} WHERE member_id = ? "
+                    "AND absence_id = ?", (event.member_id, str(event.absence_id)))
+
+    # --- queries -----------------------------------------------------------------------
+
+    def _members(self, sql: Sql, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not rows:
+            return []
+        marks = ", ".join("?" for _ in rows)
+        absences: dict[str, list[dict[str, Any]]] = {}
+        for row in sql.rows(f"SELECT member_id, absence FROM {self.table('member_absences')}"
+                            f" WHERE member_id IN ({marks}) ORDER BY starts_on, absence_id",
+                            [row["member_id"] for row in rows]):
+            absences.setdefault(row["member_id"], []).append(loads(row["absence"]))
+        return [{"member_id": row["member_id"], **loads(row["profile"]),
+                 "absences": absences.get(row["member_id"], [])} for row in rows]
+
+    def members(self, page: PageRequest = EVERYTHING) -> Page:
+        self.catch_up()
+        where, params = keyset(MEMBER_ORDER, page.after(MEMBER_ORDER))
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.rows(f"SELECT * FROM {self.table('members')} WHERE {where} "
+                            "ORDER BY member_id LIMIT ?", [*params, page.limit + 1])
+            found = page_of(rows, MEMBER_ORDER, page.limit)
+            return Page(self._members(sql, found.rows), found.next_cursor)
+
+    def teams(self, page: PageRequest = EVERYTHING) -> Page:
+        self.catch_up()
+        where, params = keyset(TEAM_ORDER, page.after(TEAM_ORDER))
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.rows(f"SELECT * FROM {self.table('teams')} WHERE {where} "
+                            "ORDER BY team_id LIMIT ?", [*params, page.limit + 1])
+        found = page_of(rows, TEAM_ORDER, page.limit)
+        return Page([{"team_id": row["team_id"], **loads(row["profile"])}
+                     for row in found.rows], found.next_cursor)
+
+    def team_members(self, team_id: str) -> list[dict[str, Any]]:
+        self.catch_up()
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.rows(f"SELECT m.* FROM {self.table('member_teams')} t "
+                            f"JOIN {self.table('members')} m ON m.member_id = t.member_id "
+                            "WHERE t.team_id = ? ORDER BY m.member_id", (team_id,))
+            return self._members(sql, rows)
 
     def role_holders(self, team_id: str) -> dict[str, list[str]]:
         """Role -> active members of the team holding it."""
-        self.catch_up()
         holders: dict[str, list[str]] = {}
-        for member in sorted(self.members.values(), key=lambda m: m["member_id"]):
-            if member["active"] and team_id in member["team_ids"]:
+        for member in self.team_members(team_id):
+            if member["active"]:
                 for role in member["roles"]:
                     holders.setdefault(role, []).append(member["member_id"])
         return holders
 
-    def team_members(self, team_id: str) -> list[dict[str, Any]]:
-        self.catch_up()
-        return [m for m in sorted(self.members.values(), key=lambda m: m["member_id"])
-                if team_id in m["team_ids"]]
 
-
-class CalendarView(View):
+class CalendarView(Projection):
     """The year calendar: every active campaign's launch and tasks, by date, for the
     calendar query and the ICS feeds."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.campaigns: dict[UUID, dict[str, Any]] = {}
+    name = "planning.calendar"
+    version = 1
+    tables = (
+        Table("calendar_campaigns", (
+            ("campaign_id", "text"), ("name", "text"), ("team_id", "text"),
+            ("goal_ids", "json"), ("launch_date", "text"), ("status", "text"),
+            ("updated_at", "text"),
+        ), ("campaign_id",), indexes=(("launch_date",), ("team_id", "launch_date"))),
+        Table("calendar_goals", (("goal_id", "text"), ("campaign_id", "text")),
+              ("goal_id", "campaign_id")),
+        Table("calendar_tasks", (
+            ("campaign_id", "text"), ("task_id", "text"), ("key", "text"), ("title", "text"),
+            ("role", "text"), ("assignee_id", "text"), ("queue", "text"),
+            ("start_date", "text"), ("due_date", "text"), ("phase", "text"),
+            ("status", "text"),
+        ), ("campaign_id", "task_id"), indexes=(("due_date", "start_date"),
+                                                ("assignee_id", "due_date"))),
+    )
 
-    def apply(self, domain_event: Any) -> None:
-        campaign_id = domain_event.originator_id
-        if isinstance(domain_event, Campaign.Planned):  # type: ignore[attr-defined]
-            self.campaigns[campaign_id] = {
-                "id": str(campaign_id), "name": domain_event.name,
-                "team_id": domain_event.team_id,
-                "goal_ids": [str(g) for g in domain_event.goal_ids or []],
-                "launch_date": domain_event.launch_date, "status": "active",
-                "updated_at": domain_event.timestamp,
-                "tasks": {task.task_id: self._task(task) for task in domain_event.tasks},
-            }
-            return
-        campaign = self.campaigns.get(campaign_id)
-        if campaign is None:
-            return
-        campaign["updated_at"] = domain_event.timestamp
-        if isinstance(domain_event, Campaign.Rescheduled):  # type: ignore[attr-defined]
-            campaign["launch_date"] = domain_event.launch_date
-            for task in domain_event.updated:
-                campaign["tasks"][task.task_id].update(self._task(task), status=campaign[
-                    "tasks"][task.task_id]["status"])
-        elif isinstance(domain_event, Campaign.Migrated):  # type: ignore[attr-defined]
-            for task_id in domain_event.removed:
-                campaign["tasks"].pop(task_id, None)
-            for task in [*domain_event.added, *domain_event.updated]:
-                status = campaign["tasks"].get(task.task_id, {}).get("status", "planned")
-                campaign["tasks"][task.task_id] = {**self._task(task), "status": status}
-        elif isinstance(domain_event, Campaign.TaskProgressed):  # type: ignore[attr-defined]
-            if domain_event.task_id in campaign["tasks"]:
-                campaign["tasks"][domain_event.task_id]["status"] = domain_event.status
-        elif isinstance(domain_event, Campaign.GoalsLinked):  # type: ignore[attr-defined]
-            campaign["goal_ids"] += [str(g) for g in domain_event.goal_ids]
-        elif isinstance(domain_event, Campaign.Cancelled):  # type: ignore[attr-defined]
-            campaign["status"] = "cancelled"
-        elif isinstance(domain_event, Campaign.Completed):  # type: ignore[attr-defined]
-            campaign["status"] = "completed"
+    @singledispatchmethod
+    def apply(self, domain_event: Any, sql: Sql) -> None:
+        """Other events change no calendar entry."""
 
-    @staticmethod
-    def _task(task: Any) -> dict[str, Any]:
-        return {
-            "task_id": str(task.task_id), "key": task.key, "title": task.title,
-            "role": task.role, "assignee_id": task.assignee_id, "queue": task.queue,
-            "start_date": task.start_date or task.due_date, "due_date": task.due_date,
-            "phase": task.phase, "status": "planned",
+    def _touch(self, sql: Sql, event: Any, **values: Any) -> None:
+        values["updated_at"] = event.timestamp.isoformat()
+        assignments = ", ".join(f'"{name}" = ?' for name in values)
+        sql.execute(f"UPDATE {self.table('calendar_campaigns')} SET {assignments} "
+                    "WHERE campaign_id = ?", [*values.values(), str(event.originator_id)])
+
+    def _put_task(self, sql: Sql, campaign_id: str, task: Any, *, keep_status: bool) -> None:
+        values = {
+            "campaign_id": campaign_id, "task_id": str(task.task_id), "key": task.key,
+            "title": task.title, "role": task.role, "assignee_id": task.assignee_id,
+            "queue": task.queue,
+            "start_date": (task.start_date or task.due_date).isoformat(),
+            "due_date": task.due_date.isoformat(), "phase": task.phase, "status": "planned",
         }
+        columns = ", ".join(f'"{name}"' for name in values)
+        updates = ", ".join(f'"{name}" = excluded."{name}"' for name in values
+                            if name not in ("campaign_id", "task_id")
+                            and not (keep_status and name == "status"))
+        sql.execute(f"INSERT INTO {self.table('calendar_tasks')} ({columns}) VALUES "
+                    f"({', '.join('?' for _ in values)}) ON CONFLICT (campaign_id, task_id) "
+                    f"DO UPDATE SET {updates}", list(values.values()))
+
+    def _known(self, sql: Sql, event: Any) -> bool:
+        return sql.one(f"SELECT 1 AS found FROM {self.table('calendar_campaigns')} "
+                       "WHERE campaign_id = ?", (str(event.originator_id),)) is not None
+
+    @apply.register(Campaign.Planned)  # type: ignore[attr-defined]
+    def _planned(self, event: Any, sql: Sql) -> None:
+        campaign_id = str(event.originator_id)
+        goal_ids = [str(goal_id) for goal_id in event.goal_ids or []]
+        sql.execute(f"INSERT INTO {self.table('calendar_campaigns')} (campaign_id, name, "
+                    "team_id, goal_ids, launch_date, status, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, 'active', ?) ON CONFLICT (campaign_id) DO NOTHING",
+                    (campaign_id, event.name, event.team_id, dumps(goal_ids),
+                     event.launch_date.isoformat(), event.timestamp.isoformat()))
+        self._link_goals(sql, campaign_id, goal_ids)
+        for task in event.tasks:
+            self._put_task(sql, campaign_id, task, keep_status=False)
+
+    def _link_goals(self, sql: Sql, campaign_id: str, goal_ids: Sequence[str]) -> None:
+        sql.executemany(f"INSERT INTO {self.table('calendar_goals')} (goal_id, campaign_id) "
+                        "VALUES (?, ?) ON CONFLICT (goal_id, campaign_id) DO NOTHING",
+                        [(goal_id, campaign_id) for goal_id in goal_ids])
+
+    @apply.register(Campaign.Rescheduled)  # type: ignore[attr-defined]
+    def _rescheduled(self, event: Any, sql: Sql) -> None:
+        if not self._known(sql, event):
+            return
+        self._touch(sql, event, launch_date=event.launch_date.isoformat())
+        for task in event.updated:
+            self._put_task(sql, str(event.originator_id), task, keep_status=True)
+
+    @apply.register(Campaign.Migrated)  # type: ignore[attr-defined]
+    def _migrated(self, event: Any, sql: Sql) -> None:
+        if not self._known(sql, event):
+            return
+        campaign_id = str(event.originator_id)
+        self._touch(sql, event)
+        sql.executemany(f"DELETE FROM {self.table('calendar_tasks')} WHERE campaign_id = ? "
+                        "AND task_id = ?", [(campaign_id, str(task_id))
+                                            for task_id in event.removed])
+        for task in [*event.added, *event.updated]:
+            self._put_task(sql, campaign_id, task, keep_status=True)
+
+    @apply.register(Campaign.TaskProgressed)  # type: ignore[attr-defined]
+    def _task_progressed(self, event: Any, sql: Sql) -> None:
+        if not self._known(sql, event):
+            return
+        self._touch(sql, event)
+        sql.execute(f"UPDATE {self.table('calendar_tasks')} SET status = ? "
+                    "WHERE campaign_id = ? AND task_id = ?",
+                    (event.status, str(event.originator_id), str(event.task_id)))
+
+    @apply.register(Campaign.GoalsLinked)  # type: ignore[attr-defined]
+    def _goals_linked(self, event: Any, sql: Sql) -> None:
+        row = sql.one(f"SELECT goal_ids FROM {self.table('calendar_campaigns')} "
+                      "WHERE campaign_id = ?", (str(event.originator_id),))
+        if row is None:
+            return
+        added = [str(goal_id) for goal_id in event.goal_ids]
+        self._touch(sql, event, goal_ids=dumps([*loads(row["goal_ids"]), *added]))
+        self._link_goals(sql, str(event.originator_id), added)
+
+    @apply.register(Campaign.Cancelled)  # type: ignore[attr-defined]
+    def _cancelled(self, event: Any, sql: Sql) -> None:
+        if self._known(sql, event):
+            self._touch(sql, event, status="cancelled")
+
+    @apply.register(Campaign.Completed)  # type: ignore[attr-defined]
+    def _completed(self, event: Any, sql: Sql) -> None:
+        if self._known(sql, event):
+            self._touch(sql, event, status="completed")
+
+    # --- queries -----------------------------------------------------------------------
 
     def entries(self, first: dt.date, last: dt.date, *, team_id: str | None = None,
                 goal_id: UUID | None = None, member_id: str | None = None,
                 ) -> list[dict[str, Any]]:
         """Launches and tasks overlapping [first, last]; cancelled campaigns left out."""
         self.catch_up()
+        where, params = "c.status <> 'cancelled'", []
+        if team_id is not None:
+            where += " AND c.team_id = ?"
+            params.append(team_id)
+        if goal_id is not None:
+            where += (f" AND c.campaign_id IN (SELECT campaign_id FROM "
+                      f"{self.table('calendar_goals')} WHERE goal_id = ?)")
+            params.append(str(goal_id))
         rows: list[dict[str, Any]] = []
-        for campaign in self.campaigns.values():
-            if campaign["status"] == "cancelled":
-                continue
-            if team_id is not None and campaign["team_id"] != team_id:
-                continue
-            if goal_id is not None and str(goal_id) not in campaign["goal_ids"]:
-                continue
-            about = {"campaign_id": campaign["id"], "campaign": campaign["name"],
-                     "team_id": campaign["team_id"], "goal_ids": campaign["goal_ids"],
-                     "updated_at": campaign["updated_at"]}
-            if member_id is None and first <= campaign["launch_date"] <= last:
-                rows.append({"kind": "launch", "uid": f"launch-{campaign['id']}",
-                             "title": f"Launch: {campaign['name']}",
-                             "start_date": campaign["launch_date"],
-                             "due_date": campaign["launch_date"], **about})
-            for task in campaign["tasks"].values():
-                if member_id is not None and task["assignee_id"] != member_id:
-                    continue
-                if task["start_date"] <= last and first <= task["due_date"]:
-                    rows.append({"kind": "task", "uid": f"task-{task['task_id']}",
-                                 **task, **about})
+        with self.store.transaction(commit=False) as sql:
+            if member_id is None:
+                for campaign in sql.rows(
+                        f"SELECT * FROM {self.table('calendar_campaigns')} c WHERE {where} "
+                        "AND c.launch_date >= ? AND c.launch_date <= ?",
+                        [*params, first.isoformat(), last.isoformat()]):
+                    launch = dt.date.fromisoformat(campaign["launch_date"])
+                    rows.append({"kind": "launch", "uid": f"launch-{campaign['campaign_id']}",
+                                 "title": f"Launch: {campaign['name']}", "start_date": launch,
+                                 "due_date": launch, **_about(campaign)})
+            statement = (
+                "SELECT t.*, c.name AS campaign_name, c.team_id AS campaign_team_id, "
+                "c.goal_ids AS campaign_goal_ids, c.updated_at AS campaign_updated_at "
+                f"FROM {self.table('calendar_tasks')} t JOIN "
+                f"{self.table('calendar_campaigns')} c ON c.campaign_id = t.campaign_id "
+                f"WHERE {where} AND t.start_date <= ? AND t.due_date >= ?")
+            task_params = [*params, last.isoformat(), first.isoformat()]
+            if member_id is not None:
+                statement += " AND t.assignee_id = ?"
+                task_params.append(member_id)
+            for task in sql.rows(statement, task_params):
+                rows.append({
+                    "kind": "task", "uid": f"task-{task['task_id']}",
+                    "task_id": task["task_id"], "key": task["key"], "title": task["title"],
+                    "role": task["role"], "assignee_id": task["assignee_id"],
+                    "queue": task["queue"],
+                    "start_date": dt.date.fromisoformat(task["start_date"]),
+                    "due_date": dt.date.fromisoformat(task["due_date"]),
+                    "phase": task["phase"], "status": task["status"],
+                    **_about({"campaign_id": task["campaign_id"],
+                              "name": task["campaign_name"],
+                              "team_id": task["campaign_team_id"],
+                              "goal_ids": task["campaign_goal_ids"],
+                              "updated_at": task["campaign_updated_at"]}),
+                })
         return sorted(rows, key=lambda row: (row["start_date"], row["due_date"], row["uid"]))
+
+
+def _about(campaign: dict[str, Any]) -> dict[str, Any]:
+    return {"campaign_id": campaign["campaign_id"], "campaign": campaign["name"],
+            "team_id": campaign["team_id"], "goal_ids": loads(campaign["goal_ids"]),
+            "updated_at": dt.datetime.fromisoformat(campaign["updated_at"])}

@@ -1,5 +1,11 @@
-"""Campaign progress as a fold over archived events: the same code answers "now" (the
-live read model) and "as of" any past moment (a fold over a prefix of the archive)."""
+"""Campaign progress, defined once: the live read model (reporting's tables) and the
+"as of" query (a fold over a prefix of the archive) compute it with these rules.
+
+Order-independent by construction: a campaign's fields come from its latest campaign
+event, a task's status from its latest task event (by aggregate version, which orders one
+aggregate's events exactly). Events of one campaign reach reporting on two topics in any
+interleaving; the answer is the same for every interleaving.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,42 @@ from typing import Any
 from services.reporting.domain import ArchivedEvent
 
 CAMPAIGN_PLANNED = "marketflow.planning.campaign.planned.v1"
+CAMPAIGN_TASKS_REVISED = "marketflow.planning.campaign.tasks_revised.v1"
 TASK_OPENED = "marketflow.execution.task.opened.v1"
 TASK_COMPLETED = "marketflow.execution.task.completed.v1"
 TASK_CANCELLED = "marketflow.execution.task.cancelled.v1"
+TASK_STATUS = {TASK_OPENED: "open", TASK_COMPLETED: "done", TASK_CANCELLED: "cancelled"}
+
+
+@dataclass(frozen=True)
+class CampaignChange:
+    """What a campaign event sets; None leaves a field as it was."""
+
+    version: int
+    name: str | None = None
+    launch_date: str | None = None
+    planned_tasks: int | None = None
+
+
+@dataclass(frozen=True)
+class TaskChange:
+    task_id: str
+    status: str
+    version: int
+
+
+def change_of(entry: ArchivedEvent) -> CampaignChange | TaskChange | None:
+    """What an archived event changes in its campaign's progress, if anything."""
+    data = entry.data
+    if entry.type == CAMPAIGN_PLANNED:
+        return CampaignChange(entry.aggregate_version, data["name"], data["launch_date"],
+                              len(data["tasks"]))
+    if entry.type == CAMPAIGN_TASKS_REVISED and data.get("launch_date"):
+        return CampaignChange(entry.aggregate_version, launch_date=data["launch_date"])
+    status = TASK_STATUS.get(entry.type)
+    if status is not None:
+        return TaskChange(str(data["task_id"]), status, entry.aggregate_version)
+    return None
 
 
 @dataclass
@@ -20,31 +59,42 @@ class CampaignProgress:
     name: str | None = None
     launch_date: str | None = None
     planned_tasks: int = 0
-    task_status: dict[str, str] = field(default_factory=dict)
+    campaign_version: int = 0
+    task_status: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """task id -> (status, version of the event that set it)"""
 
     def apply(self, entry: ArchivedEvent) -> None:
-        data = entry.data
-        if entry.type == CAMPAIGN_PLANNED:
-            self.name = data["name"]
-            self.launch_date = data["launch_date"]
-            self.planned_tasks = len(data["tasks"])
-        elif entry.type == TASK_OPENED:
-            self.task_status[data["task_id"]] = "open"
-        elif entry.type == TASK_COMPLETED:
-            self.task_status[data["task_id"]] = "done"
-        elif entry.type == TASK_CANCELLED:
-            self.task_status[data["task_id"]] = "cancelled"
+        change = change_of(entry)
+        if isinstance(change, CampaignChange):
+            self.apply_campaign(change)
+        elif isinstance(change, TaskChange):
+            self.apply_task(change)
+
+    def apply_campaign(self, change: CampaignChange) -> None:
+        if change.version <= self.campaign_version:
+            return
+        self.campaign_version = change.version
+        self.name = change.name if change.name is not None else self.name
+        self.launch_date = change.launch_date or self.launch_date
+        if change.planned_tasks is not None:
+            self.planned_tasks = change.planned_tasks
+
+    def apply_task(self, change: TaskChange) -> None:
+        known = self.task_status.get(change.task_id)
+        if known is None or change.version > known[1]:
+            self.task_status[change.task_id] = (change.status, change.version)
 
     def report(self) -> dict[str, Any]:
-        done = sum(1 for status in self.task_status.values() if status == "done")
-        cancelled = sum(1 for status in self.task_status.values() if status == "cancelled")
-        total = max(len(self.task_status), self.planned_tasks)
+        statuses = [status for status, _ in self.task_status.values()]
+        done = statuses.count("done")
+        cancelled = statuses.count("cancelled")
+        total = max(len(statuses), self.planned_tasks)
         return {
             "campaign_id": self.campaign_id,
             "name": self.name,
             "launch_date": self.launch_date,
             "tasks_total": total,
-            "tasks_open": len(self.task_status) - done - cancelled,
+            "tasks_open": len(statuses) - done - cancelled,
             "tasks_cancelled": cancelled,
             "tasks_done": done,
             "percent_done": round(100 * done / total, 1) if total else 0.0,

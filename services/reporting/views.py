@@ -1,43 +1,96 @@
-"""Reporting's read models, folded from the archive."""
+"""Reporting's read models: tables folded from the archive (its own notification log)."""
 
 from __future__ import annotations
 
-from collections import Counter
+from functools import singledispatchmethod
 from typing import Any
 
-from services.reporting.domain import ArchivedEvent, entry_of, timeline_id
-from services.reporting.progress import CampaignProgress, campaign_of
-from shared.views import View
+from services.reporting.domain import Timeline, entry_of, timeline_id
+from services.reporting.progress import (
+    CampaignChange,
+    CampaignProgress,
+    TaskChange,
+    campaign_of,
+    change_of,
+)
+from shared.projections import Projection, Sql, Table
 
 
-class ProgressView(View):
-    """Campaign progress (tasks open/done) and archive totals."""
+class ProgressView(Projection):
+    """Campaign progress (the rules of ``progress.CampaignProgress``) and archive totals."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.campaigns: dict[str, CampaignProgress] = {}
-        self.archived_by_type: Counter[str] = Counter()
+    name = "reporting.progress"
+    version = 2
+    tables = (
+        Table("progress_campaigns", (
+            ("campaign_id", "text"), ("name", "text"), ("launch_date", "text"),
+            ("planned_tasks", "int"), ("campaign_version", "int"),
+        ), ("campaign_id",)),
+        Table("progress_tasks", (
+            ("campaign_id", "text"), ("task_id", "text"), ("status", "text"),
+            ("task_version", "int"),
+        ), ("campaign_id", "task_id")),
+        Table("archive_totals", (("type", "text"), ("count", "int")), ("type",)),
+    )
 
-    def apply(self, domain_event: Any) -> None:
+    @singledispatchmethod
+    def apply(self, domain_event: Any, sql: Sql) -> None:
+        """Only archived events count."""
+
+    @apply.register(Timeline.Started)  # type: ignore[attr-defined]
+    @apply.register(Timeline.Appended)  # type: ignore[attr-defined]
+    def _archived(self, domain_event: Any, sql: Sql) -> None:
         entry = entry_of(domain_event)
         # An event is filed on its subject's timeline and its campaign's: count it once.
-        if entry is not None and domain_event.originator_id == timeline_id(entry.subject):
-            self._archived(entry)
-
-    def _archived(self, entry: ArchivedEvent) -> None:
-        self.archived_by_type[entry.type] += 1
+        if entry is None or domain_event.originator_id != timeline_id(entry.subject):
+            return
+        sql.execute(f"INSERT INTO {self.table('archive_totals')} AS cur (type, count) "
+                    "VALUES (?, 1) ON CONFLICT (type) DO UPDATE SET count = cur.count + 1",
+                    (entry.type,))
         campaign_id = campaign_of(entry)
-        if campaign_id is not None:
-            progress = self.campaigns.get(campaign_id)
-            if progress is None:
-                progress = self.campaigns[campaign_id] = CampaignProgress(campaign_id)
-            progress.apply(entry)
+        if campaign_id is None:
+            return
+        campaigns = self.table("progress_campaigns")
+        sql.execute(f"INSERT INTO {campaigns} (campaign_id, planned_tasks, campaign_version) "
+                    "VALUES (?, 0, 0) ON CONFLICT (campaign_id) DO NOTHING", (campaign_id,))
+        change = change_of(entry)
+        if isinstance(change, CampaignChange):
+            sql.execute(
+                f"UPDATE {campaigns} SET campaign_version = ?, name = COALESCE(?, name), "
+                "launch_date = COALESCE(?, launch_date), "
+                "planned_tasks = COALESCE(?, planned_tasks) "
+                "WHERE campaign_id = ? AND campaign_version < ?",
+                (change.version, change.name, change.launch_date, change.planned_tasks,
+                 campaign_id, change.version))
+        elif isinstance(change, TaskChange):
+            sql.execute(
+                f"INSERT INTO {self.table('progress_tasks')} AS cur (campaign_id, task_id, "
+                "status, task_version) VALUES (?, ?, ?, ?) ON CONFLICT (campaign_id, task_id) "
+                "DO UPDATE SET status = excluded.status, task_version = excluded.task_version "
+                "WHERE cur.task_version < excluded.task_version",
+                (campaign_id, change.task_id, change.status, change.version))
 
     def progress(self, campaign_id: str) -> dict[str, Any] | None:
         self.catch_up()
-        progress = self.campaigns.get(campaign_id)
-        return progress.report() if progress else None
+        with self.store.transaction(commit=False) as sql:
+            campaign = sql.one(f"SELECT * FROM {self.table('progress_campaigns')} "
+                               "WHERE campaign_id = ?", (campaign_id,))
+            if campaign is None:
+                return None
+            tasks = sql.rows(f"SELECT task_id, status, task_version FROM "
+                             f"{self.table('progress_tasks')} WHERE campaign_id = ?",
+                             (campaign_id,))
+        progress = CampaignProgress(
+            campaign_id, name=campaign["name"], launch_date=campaign["launch_date"],
+            planned_tasks=campaign["planned_tasks"],
+            campaign_version=campaign["campaign_version"],
+            task_status={row["task_id"]: (row["status"], row["task_version"])
+                         for row in tasks})
+        return progress.report()
 
     def totals(self) -> dict[str, int]:
         self.catch_up()
-        return dict(sorted(self.archived_by_type.items()))
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.rows(f"SELECT type, count FROM {self.table('archive_totals')} "
+                            "ORDER BY type")
+        return {row["type"]: int(row["count"]) for row in rows}

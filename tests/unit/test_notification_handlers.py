@@ -36,9 +36,9 @@ def test_a_submission_asks_each_first_step_approver_once(tmp_path: Path) -> None
     assert not app.process_inbound(inbound, Tracking("inbox:execution:0", 1))  # redelivered
     inbox = InboxView(app)
     for approver in ("carla", "dave"):
-        [note] = inbox.for_member(approver)
+        [note] = inbox.for_member(approver).rows
         assert note["kind"] == "approval.requested"
         assert "version 2" in note["text"] and "https://drive/post" in note["text"]
         assert note["caused_by"] == inbound.envelope.id
-    assert inbox.for_member("ben") == []
+    assert inbox.for_member("ben").rows == []
     app.close()

@@ -1,0 +1,511 @@
+"""Read models persisted beside the event store: one pattern for every service.
+
+A projection is a set of tables in the service's own database (the SQLite file or the
+PostgreSQL schema of its event store), folded from the service's own notification log.
+Its position is recorded in ``projection_positions`` in the same transaction as the rows
+it changes, so a crash never leaves the rows and the position apart, and a restart
+resumes where it stopped: nothing is refolded. (The same pattern as the eventsourcing
+library's ``Projection``/``Tracking``; the library's runner needs subscriptions, which
+its SQLite recorder does not have, so the log is read in pages here.)
+
+Queries first catch the projection up (read-your-writes: a command's effect is visible
+to the next query), then read indexed SQL. Several replicas on one PostgreSQL schema share
+one projection: each page is applied under a row lock on the position, and a replica that
+finds the position moved re-reads instead of applying anything twice.
+
+A projection whose ``version`` differs from the recorded one (its fold or tables changed)
+is rebuilt into fresh tables at start-up and swapped in; ``marketflow projections
+rebuild`` and ``verify`` do the same on demand.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import inspect
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import singledispatchmethod
+from typing import Any, ClassVar
+
+import orjson
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import resolve_topic
+
+from shared.application import ServiceApplication
+from shared.domain import InvalidCommand
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 500
+LIVE_PREFIX = "rm_"
+REBUILD_PREFIX = "rb_"
+POSITIONS_TABLE = "projection_positions"
+
+_SQL_TYPES = {
+    "sqlite": {"text": "TEXT", "int": "INTEGER", "real": "REAL", "json": "TEXT"},
+    "postgres": {"text": "TEXT", "int": "BIGINT", "real": "DOUBLE PRECISION", "json": "TEXT"},
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A read-model table: columns as (name, type) with type one of text, int, real,
+    json (stored as text, decoded on read); ``indexes`` list the queried column tuples."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    primary_key: tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.columns)
+
+    @property
+    def json_columns(self) -> frozenset[str]:
+        return frozenset(name for name, kind in self.columns if kind == "json")
+
+
+class Sql:
+    """One transaction on the service's database, in either dialect. Statements use
+    ``?`` placeholders; table names come from ``Projection.table``."""
+
+    def __init__(self, cursor: Any, dialect: str) -> None:
+        self._cursor = cursor
+        self.dialect = dialect
+
+    def _statement(self, statement: str) -> str:
+        if self.dialect == "postgres":
+            return statement.replace("%", "%%").replace("?", "%s")
+        return statement
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(self._statement(statement), tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._cursor.executemany(self._statement(statement), [tuple(r) for r in rows])
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.execute(statement, params)
+        return [dict(row) for row in self._cursor.fetchall()]
+
+    def one(self, statement: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        found = self.rows(statement, params)
+        return found[0] if found else None
+
+
+class ReadStore:
+    """The service's own database, reached through its event store's connection pool."""
+
+    def __init__(self, app: ServiceApplication) -> None:
+        self.datastore: Any = app.recorder.datastore  # type: ignore[attr-defined]
+        self.dialect = "postgres" if app.settings.store == "postgres" else "sqlite"
+        self.schema: str | None = (
+            app.settings.postgres_schema if self.dialect == "postgres" else None)
+
+    def qualified(self, name: str) -> str:
+        return f'"{self.schema}"."{name}"' if self.schema else f'"{name}"'
+
+    @contextlib.contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[Sql]:
+        with self.datastore.transaction(commit=commit) as cursor:
+            yield Sql(cursor, self.dialect)
+
+    def sql_type(self, kind: str) -> str:
+        return _SQL_TYPES[self.dialect][kind]
+
+
+@dataclass
+class CatchUp:
+    """What one catch-up did (for progress bars and logs)."""
+
+    applied: int = 0
+    position: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class TableDifference:
+    table: str
+    only_live: list[dict[str, Any]] = field(default_factory=list)
+    only_rebuilt: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.only_live) + len(self.only_rebuilt) + len(self.changed)
+
+
+Progress = Callable[[int, int], None]
+"""Called with (position reached, head of the log) after each page."""
+
+
+class Projection:
+    """A read model: tables, a fold from domain events to rows, and queries.
+
+    Subclasses set ``name``, ``version`` and ``tables``, and register handlers on
+    ``apply`` (a ``singledispatchmethod`` taking the event and an ``Sql``). Events no
+    handler is registered for are skipped without decoding more than their topic.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+    tables: ClassVar[tuple[Table, ...]]
+
+    def __init__(self, app: ServiceApplication, *, prefix: str = LIVE_PREFIX) -> None:
+        self.app = app
+        self.store = ReadStore(app)
+        self.prefix = prefix
+        self.position = 0
+        self.loaded_position: int | None = None
+        """Where the projection stood when this process first read it (restart tests)."""
+        self._lock = threading.RLock()
+        self._handled_topics: dict[str, bool] = {}
+        self._opened = False
+
+    # --- the fold ----------------------------------------------------------------------
+
+    @singledispatchmethod
+    def apply(self, domain_event: Any, sql: Sql) -> None:
+        """Fold one domain event into the tables; subclasses register per event type."""
+
+    def prepare(self, domain_events: Sequence[Any]) -> None:
+        """Before a page's transaction: prefetch what its events need (no writes)."""
+
+    def finish(self, sql: Sql) -> None:
+        """At the end of a page, inside its transaction (flush what ``apply`` gathered)."""
+
+    def forget(self) -> None:
+        """Drop anything prepared for a page that was not applied (a lost race)."""
+
+    def handles(self, topic: str) -> bool:
+        known = self._handled_topics.get(topic)
+        if known is None:
+            dispatcher = inspect.getattr_static(type(self), "apply").dispatcher
+            default = dispatcher.dispatch(object)
+            try:
+                event_class = resolve_topic(topic)
+            except Exception:  # an event class that no longer exists: nothing to fold
+                known = False
+            else:
+                known = dispatcher.dispatch(event_class) is not default
+            self._handled_topics[topic] = known
+        return known
+
+    # --- tables ------------------------------------------------------------------------
+
+    def table(self, name: str) -> str:
+        return self.store.qualified(self.prefix + name)
+
+    @property
+    def position_name(self) -> str:
+        return f"{self.prefix}{self.name}"
+
+    def _index_name(self, table: Table, columns: tuple[str, ...]) -> str:
+        return f"{self.prefix}{table.name}__{'_'.join(columns)}"
+
+    def _create_positions_table(self, sql: Sql) -> None:
+        sql.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.store.qualified(POSITIONS_TABLE)} ("
+            "name TEXT PRIMARY KEY, position BIGINT NOT NULL, version INTEGER NOT NULL)")
+
+    def create_tables(self, sql: Sql) -> None:
+        self._create_positions_table(sql)
+        for table in self.tables:
+            columns = ", ".join(f'"{name}" {self.store.sql_type(kind)}'
+                                for name, kind in table.columns)
+            key = ", ".join(f'"{name}"' for name in table.primary_key)
+            sql.execute(f"CREATE TABLE IF NOT EXISTS {self.table(table.name)} "
+                        f"({columns}, PRIMARY KEY ({key}))")
+            self._create_indexes(sql, table)
+
+    def _create_indexes(self, sql: Sql, table: Table) -> None:
+        for columns in table.indexes:
+            quoted = ", ".join(f'"{name}"' for name in columns)
+            sql.execute(f'CREATE INDEX IF NOT EXISTS "{self._index_name(table, columns)}" '
+                        f"ON {self.table(table.name)} ({quoted})")
+
+    def drop_tables(self, sql: Sql) -> None:
+        for table in self.tables:
+            sql.execute(f"DROP TABLE IF EXISTS {self.table(table.name)}")
+        sql.execute(f"DELETE FROM {self.store.qualified(POSITIONS_TABLE)} WHERE name = ?",
+                    (self.position_name,))
+
+    # --- position ----------------------------------------------------------------------
+
+    def _read_position(self, sql: Sql, *, lock: bool) -> tuple[int, int] | None:
+        suffix = " FOR UPDATE" if lock and self.store.dialect == "postgres" else ""
+        row = sql.one(f"SELECT position, version FROM {self.store.qualified(POSITIONS_TABLE)}"
+                      f" WHERE name = ?{suffix}", (self.position_name,))
+        return (int(row["position"]), int(row["version"])) if row else None
+
+    def _write_position(self, sql: Sql, position: int) -> None:
+        sql.execute(
+            f"INSERT INTO {self.store.qualified(POSITIONS_TABLE)} (name, position, version) "
+            "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE "
+            "SET position = excluded.position, version = excluded.version",
+            (self.position_name, position, self.version))
+
+    def open(self) -> bool:
+        """Create the tables if needed and load the recorded position. Returns False when
+        the recorded version differs from this code's: the caller rebuilds."""
+        with self.store.transaction(commit=True) as sql:
+            self._create_positions_table(sql)
+            recorded = self._read_position(sql, lock=True)
+            if recorded is None or recorded[1] == self.version:
+                # Tables of another version are left alone: the rebuild replaces them.
+                self.create_tables(sql)
+            if recorded is None:
+                self._write_position(sql, 0)
+                recorded = (0, self.version)
+        self.position = recorded[0]
+        if self.loaded_position is None:
+            self.loaded_position = self.position
+        self._opened = True
+        return recorded[1] == self.version
+
+    def ensure_open(self) -> None:
+        """Open once; a projection whose code changed is rebuilt first."""
+        if self._opened:
+            return
+        with self._lock:
+            if not self._opened and not self.open():
+                log.warning("read model changed since it was built; rebuilding",
+                            extra={"projection": self.name, "version": self.version})
+                self.rebuild()
+
+    # --- catching up -------------------------------------------------------------------
+
+    def catch_up(self, progress: Progress | None = None) -> CatchUp:
+        """Apply everything committed since the recorded position, a page per transaction."""
+        started = time.monotonic()
+        self.ensure_open()
+        result = CatchUp(position=self.position)
+        with self._lock:
+            head = self.app.recorder.max_notification_id() or 0 if progress else 0
+            while True:
+                notifications = self.app.recorder.select_notifications(
+                    start=self.position + 1, limit=PAGE_SIZE)
+                if not notifications:
+                    break
+                result.applied += self._apply_page(notifications)
+                if progress:
+                    progress(self.position, max(head, self.position))
+                if len(notifications) < PAGE_SIZE:
+                    break
+        result.position = self.position
+        result.seconds = time.monotonic() - started
+        return result
+
+    def _apply_page(self, notifications: Sequence[Notification]) -> int:
+        start = self.position
+        events = [self.app.mapper.to_domain_event(n)
+                  for n in notifications if self.handles(n.topic)]
+        self.prepare(events)
+        try:
+            with self.store.transaction(commit=True) as sql:
+                recorded = self._read_position(sql, lock=True)
+                if recorded is None or recorded[0] != start:
+                    # Another replica (or a rebuild swap) moved it: re-read from there.
+                    raise _PositionMoved(recorded[0] if recorded else 0)
+                for domain_event in events:
+                    self.apply(domain_event, sql)
+                self.finish(sql)
+                self._write_position(sql, notifications[-1].id)
+        except _PositionMoved as moved:
+            self.forget()
+            self.position = moved.position
+            return 0
+        except BaseException:
+            self.forget()
+            raise
+        self.position = notifications[-1].id
+        return len(events)
+
+    # --- rebuild and verify ------------------------------------------------------------
+
+    def fresh(self) -> Projection:
+        """An empty copy of this projection in rebuild tables."""
+        copy = type(self)(self.app, prefix=REBUILD_PREFIX)
+        with copy.store.transaction(commit=True) as sql:
+            copy.create_tables(sql)  # the positions table, first time
+            copy.drop_tables(sql)
+            copy.create_tables(sql)
+            copy._write_position(sql, 0)
+        copy.position = 0
+        copy._opened = True
+        return copy
+
+    def rebuild(self, progress: Progress | None = None) -> CatchUp:
+        """Fold the whole log into fresh tables, then swap them in atomically."""
+        rebuilt = self.fresh()
+        result = rebuilt.catch_up(progress)
+        with self._lock:
+            rebuilt.catch_up()  # what was committed meanwhile
+            with self.store.transaction(commit=True) as sql:
+                self._read_position(sql, lock=True)  # replicas wait for the swap
+                rebuilt._catch_up_in(sql)
+                for table in self.tables:
+                    for columns in table.indexes:
+                        sql.execute(f'DROP INDEX IF EXISTS '
+                                    f'{self.store.qualified(rebuilt._index_name(table, columns))}')
+                    sql.execute(f"DROP TABLE IF EXISTS {self.table(table.name)}")
+                    sql.execute(f"ALTER TABLE {rebuilt.table(table.name)} "
+                                f'RENAME TO "{self.prefix}{table.name}"')
+                    self._create_indexes(sql, table)
+                sql.execute(f"DELETE FROM {self.store.qualified(POSITIONS_TABLE)} "
+                            "WHERE name = ?", (rebuilt.position_name,))
+                self._write_position(sql, rebuilt.position)
+            self.position = rebuilt.position
+            self.forget()
+        result.position = self.position
+        return result
+
+    def _catch_up_in(self, sql: Sql) -> None:
+        """Apply, inside the caller's transaction, whatever is left (a few events)."""
+        while True:
+            notifications = self.app.recorder.select_notifications(
+                start=self.position + 1, limit=PAGE_SIZE)
+            if not notifications:
+                return
+            events = [self.app.mapper.to_domain_event(n)
+                      for n in notifications if self.handles(n.topic)]
+            self.prepare(events)
+            for domain_event in events:
+                self.apply(domain_event, sql)
+            self.finish(sql)
+            self.position = notifications[-1].id
+            self._write_position(sql, self.position)
+
+    def verify(self, progress: Progress | None = None) -> list[TableDifference]:
+        """Rebuild into fresh tables and compare them with the live ones row by row
+        (both caught up to the same position); the fresh tables are dropped after."""
+        rebuilt = self.fresh()
+        try:
+            rebuilt.catch_up(progress)
+            for _ in range(10):
+                self.catch_up()
+                rebuilt.catch_up()
+                if rebuilt.position == self.position:
+                    break
+            else:
+                raise RuntimeError(f"{self.name}: the log keeps moving; verify when quieter")
+            with self.store.transaction(commit=False) as sql:
+                return [self._compare(sql, rebuilt, table) for table in self.tables]
+        finally:
+            with self.store.transaction(commit=True) as sql:
+                rebuilt.drop_tables(sql)
+
+    def _compare(self, sql: Sql, rebuilt: Projection, table: Table) -> TableDifference:
+        order = ", ".join(f'"{name}"' for name in table.primary_key)
+        live = {self._key(table, row): row for row in sql.rows(
+            f"SELECT * FROM {self.table(table.name)} ORDER BY {order}")}
+        fresh = {self._key(table, row): row for row in sql.rows(
+            f"SELECT * FROM {rebuilt.table(table.name)} ORDER BY {order}")}
+        difference = TableDifference(self.prefix + table.name)
+        for key, row in live.items():
+            other = fresh.get(key)
+            if other is None:
+                difference.only_live.append(row)
+            elif other != row:
+                difference.changed.append((row, other))
+        difference.only_rebuilt = [row for key, row in fresh.items() if key not in live]
+        return difference
+
+    @staticmethod
+    def _key(table: Table, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(row[name] for name in table.primary_key)
+
+
+class _PositionMoved(Exception):
+    def __init__(self, position: int) -> None:
+        super().__init__(position)
+        self.position = position
+
+
+def open_projections(projections: Sequence[Projection]) -> None:
+    """At start-up: load each position (rebuilding a projection whose code changed),
+    then apply what was committed while the service was down."""
+    for projection in projections:
+        projection.ensure_open()
+        caught = projection.catch_up()
+        log.info("read model ready", extra={
+            "projection": projection.name, "loaded_position": projection.loaded_position,
+            "position": caught.position, "applied": caught.applied})
+
+
+# --- values in rows ---------------------------------------------------------------------
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def loads(text: str | None) -> Any:
+    return orjson.loads(text) if text is not None else None
+
+
+# --- cursor pagination -------------------------------------------------------------------
+
+MAX_PAGE = 500
+DEFAULT_PAGE = 100
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int = DEFAULT_PAGE
+    cursor: str | None = None
+    """Opaque: the ordering key of the last row of the previous page."""
+
+    def after(self, order: Sequence[str]) -> tuple[Any, ...] | None:
+        return decode_cursor(self.cursor, len(order))
+
+
+EVERYTHING = PageRequest(limit=1_000_000)
+"""For use cases that need every row (not for HTTP lists)."""
+
+
+def encode_cursor(key: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(key))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, width: int) -> tuple[Any, ...] | None:
+    if not cursor:
+        return None
+    try:
+        key = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, orjson.JSONDecodeError):
+        raise InvalidCommand(
+            "cursor: not a cursor this list returned; start without one") from None
+    if not isinstance(key, list) or len(key) != width:
+        raise InvalidCommand("cursor: not a cursor this list returned; start without one")
+    return tuple(key)
+
+
+@dataclass
+class Page:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def keyset(order: Sequence[str], after: tuple[Any, ...] | None, *,
+           descending: bool = False, alias: str | None = None) -> tuple[str, list[Any]]:
+    """The WHERE fragment (or "1=1") and params that start a page after ``after``."""
+    if after is None:
+        return "1=1", []
+    qualifier = f"{alias}." if alias else ""
+    columns = ", ".join(f'{qualifier}"{name}"' for name in order)
+    marks = ", ".join("?" for _ in order)
+    return f"({columns}) {'<' if descending else '>'} ({marks})", list(after)
+
+
+def page_of(rows: list[dict[str, Any]], order: Sequence[str], limit: int) -> Page:
+    """Rows fetched with ``LIMIT limit + 1``: the page, and a cursor if there is more."""
+    if len(rows) <= limit:
+        return Page(rows, None)
+    rows = rows[:limit]
+    return Page(rows, encode_cursor([rows[-1][name] for name in order]))
