@@ -31,6 +31,8 @@ from shared.outbox import OutboxRelay, Translator
 from shared.projections import Projection, open_projections
 
 log = logging.getLogger(__name__)
+READ_MODEL_POLL_SECONDS = 0.5
+READ_MODEL_RETRY_SECONDS = 2.0
 
 
 @dataclass
@@ -62,6 +64,7 @@ class ServiceRuntime:
         self.inbox: Inbox | None = None
         self._relay_task: asyncio.Task[None] | None = None
         self._background_tasks: list[asyncio.Task[None]] = []
+        self._read_models_wakeup = asyncio.Event()
 
     async def start(self) -> None:
         settings = self.settings
@@ -88,12 +91,35 @@ class ServiceRuntime:
         await self.broker.start()
         self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
         self._relay_task.add_done_callback(_log_task_death)
+        if self.parts.views:
+            follower = asyncio.create_task(self._follow_read_models(), name="read-models")
+            follower.add_done_callback(_log_task_death)
+            self._background_tasks.append(follower)
         for job in self.parts.background:
             job_task = asyncio.create_task(job(), name=getattr(job, "__name__", "background"))
             job_task.add_done_callback(_log_task_death)
             self._background_tasks.append(job_task)
         log.info("service started", extra={"topic": settings.topic(),
                                            "upstream": list(self.parts.upstream)})
+
+    def wake_read_models(self) -> None:
+        self._read_models_wakeup.set()
+
+    async def _follow_read_models(self) -> None:
+        """Keep the read models current between queries (a query still catches up first,
+        for read-your-writes), so the query after a burst of events does not fold it."""
+        while True:
+            self._read_models_wakeup.clear()
+            try:
+                for view in self.parts.views:
+                    await asyncio.to_thread(view.catch_up)
+            except Exception:
+                log.exception("read models could not catch up; retrying")
+                await asyncio.sleep(READ_MODEL_RETRY_SECONDS)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._read_models_wakeup.wait(),
+                                       timeout=READ_MODEL_POLL_SECONDS)
 
     async def stop(self) -> None:
         for task in [*self._background_tasks, self._relay_task]:
@@ -177,6 +203,7 @@ def create_http_app(settings: Settings, build: Builder,
         response = await call_next(request)
         if request.method not in ("GET", "HEAD", "OPTIONS") and runtime.relay is not None:
             runtime.relay.wake()
+            runtime.wake_read_models()
         return response
 
     @app.get("/health/live", tags=["health"])
