@@ -2,8 +2,9 @@
 
 FastStream subscribers with ``AckPolicy.NACK_ON_ERROR``: the offset is committed only
 after the message was applied (or dead-lettered); a transient failure rewinds to it.
-Idempotence does not rest on offsets: the application records a tracking position per
-(topic, partition) atomically with its own events (see ``ServiceApplication``).
+Idempotence does not rest on offsets: the application records each applied event's
+identity atomically with its own events (see ``ServiceApplication`` and
+``shared/inbox_store.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
-from eventsourcing.persistence import Tracking
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -23,6 +23,7 @@ from faststream.message import StreamMessage
 from shared import cloudevents
 from shared.application import ServiceApplication
 from shared.domain import DomainError
+from shared.inbox_store import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +83,7 @@ class Inbox:
             by_partition.setdefault((record.topic, record.partition), []).append(
                 (record, inbound))
         for (topic, partition), items in by_partition.items():
-            name = f"inbox:{topic}:{partition}"
-            batch = [(inbound, Tracking(name, inbound.envelope.sequence))
-                     for _, inbound in items]
+            batch = [(inbound, _delivery(record)) for record, inbound in items]
             try:
                 applied, duplicates = await asyncio.to_thread(
                     self.app.process_inbound_batch, batch)
@@ -103,9 +102,12 @@ class Inbox:
 
     async def apply_one(self, record: ConsumerRecord[bytes, bytes],
                         inbound: cloudevents.InboundEvent) -> None:
-        tracking = Tracking(f"inbox:{record.topic}:{record.partition}", inbound.envelope.sequence)
         try:
-            applied = await asyncio.to_thread(self.app.process_inbound, inbound, tracking)
+            applied = await asyncio.to_thread(self.app.process_inbound, inbound,
+                                              _delivery(record))
+        except cloudevents.PoisonMessage as poison:
+            await self.dead_letter(record, poison.reason, poison.detail)
+            return
         except DomainError as refused:
             # Valid message the domain can never accept: retrying would block the partition.
             await self.dead_letter(record, "refused-by-domain", str(refused))
@@ -141,3 +143,7 @@ class Inbox:
             "reason": reason, "detail": detail, "topic": record.topic,
             "partition": record.partition, "offset": record.offset,
         })
+
+
+def _delivery(record: ConsumerRecord[bytes, bytes]) -> Delivery:
+    return Delivery(record.topic, record.partition, record.offset)
