@@ -12,6 +12,9 @@ Each row also keeps a digest of what was applied (type, subject, version, payloa
 second message with the same identity but different content is not a duplicate but a
 conflict, and is dead-lettered rather than dropped in silence.
 
+``SQLiteInboxRecorder`` is here; ``PostgresInboxRecorder`` (same tables, in the service's
+schema) in ``shared/inbox_store_postgres.py``.
+
 Stores written before this table existed tracked a per-partition position of the
 producer's ``ce_sequence`` (``inbox:<topic>:<partition>`` in the tracking table). When the
 table is created those positions are copied once to ``inbox_legacy_marks`` with the time of
@@ -29,13 +32,8 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
-from eventsourcing.utils import get_topic, retry
-from psycopg import Cursor
-from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
 
 INBOX_TABLE = "inbox"
 LEGACY_MARKS_TABLE = "inbox_legacy_marks"
@@ -81,20 +79,20 @@ class InboxRecorder(ABC):
 
 
 def recorder_topic(persistence_module: str) -> str:
-    """The process recorder class to configure for the library's persistence module."""
-    recorders: dict[str, type[InboxRecorder]] = {
-        "eventsourcing.sqlite": SQLiteInboxRecorder,
-        "eventsourcing.postgres": PostgresInboxRecorder,
-    }
-    return get_topic(recorders[persistence_module])
+    """The process recorder class to configure for the library's persistence module
+    (as a topic: psycopg is imported only where PostgreSQL is used)."""
+    return {
+        "eventsourcing.sqlite": f"{__name__}:SQLiteInboxRecorder",
+        "eventsourcing.postgres": "shared.inbox_store_postgres:PostgresInboxRecorder",
+    }[persistence_module]
 
 
-def _entries(kwargs: dict[str, Any]) -> Sequence[InboxEntry]:
+def inbox_entries(kwargs: dict[str, Any]) -> Sequence[InboxEntry]:
     entries: Sequence[InboxEntry] = kwargs.get("inbox") or ()
     return entries
 
 
-def _row(entry: InboxEntry, applied_at: Any) -> tuple[Any, ...]:
+def inbox_row(entry: InboxEntry, applied_at: Any) -> tuple[Any, ...]:
     delivery = entry.delivery
     return (entry.event_id, entry.source, entry.digest,
             delivery.topic if delivery else None,
@@ -138,18 +136,18 @@ class SQLiteInboxRecorder(SQLiteProcessRecorder, InboxRecorder):
                 f"INSERT OR IGNORE INTO {LEGACY_MARKS_TABLE} "
                 "SELECT application_name, MAX(notification_id), ? FROM tracking "
                 "WHERE application_name LIKE ? GROUP BY application_name",
-                (_now().isoformat(), LEGACY_PREFIX + "%"),
+                (now().isoformat(), LEGACY_PREFIX + "%"),
             )
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
         returning = super()._insert_events(c, stored_events, **kwargs)
-        entries = _entries(kwargs)
+        entries = inbox_entries(kwargs)
         if entries:
             # A plain INSERT: an identity recorded concurrently fails the whole transaction.
-            applied_at = _now().isoformat()
+            applied_at = now().isoformat()
             c.executemany(f"INSERT INTO {INBOX_TABLE} VALUES (?,?,?,?,?,?,?)",
-                          [_row(entry, applied_at) for entry in entries])
+                          [inbox_row(entry, applied_at) for entry in entries])
         return returning
 
     def select_inbox(self, event_ids: Collection[str]) -> dict[tuple[str, str], bytes]:
@@ -163,79 +161,10 @@ class SQLiteInboxRecorder(SQLiteProcessRecorder, InboxRecorder):
         return found
 
 
-class PostgresInboxRecorder(PostgresProcessRecorder, InboxRecorder):
-    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events",
-                 tracking_table_name: str = "notification_tracking") -> None:
-        super().__init__(datastore, events_table_name=events_table_name,
-                         tracking_table_name=tracking_table_name)
-        self.legacy_marks = {}
-        schema = Identifier(self.datastore.schema)
-        self._inbox = SQL("{}.{}").format(schema, Identifier(INBOX_TABLE))
-        self._marks = SQL("{}.{}").format(schema, Identifier(LEGACY_MARKS_TABLE))
-
-    def create_table(self) -> None:
-        super().create_table()
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(SQL("SELECT position_name, position, recorded_before FROM {}")
-                         .format(self._marks))
-            self.legacy_marks = {
-                row["position_name"]: LegacyMark(row["position"], row["recorded_before"])
-                for row in curs.fetchall()
-            }
-
-    def _create_table(self, curs: Cursor[DictRow]) -> None:
-        # Replicas starting together: one creates and copies the old marks, the others
-        # find the table there.
-        curs.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                     (f"{self.datastore.schema}.{INBOX_TABLE}",))
-        curs.execute("SELECT to_regclass(%s) IS NOT NULL AS existed",
-                     (f'"{self.datastore.schema}".{INBOX_TABLE}',))
-        row = curs.fetchone()
-        existed = bool(row and row["existed"])
-        super()._create_table(curs)
-        curs.execute(SQL(
-            "CREATE TABLE IF NOT EXISTS {} ("
-            "event_id text NOT NULL, source text NOT NULL, digest bytea NOT NULL, "
-            "topic text, kafka_partition integer, kafka_offset bigint, "
-            "applied_at timestamptz NOT NULL, "
-            "PRIMARY KEY (event_id, source))").format(self._inbox))
-        curs.execute(SQL(
-            "CREATE TABLE IF NOT EXISTS {} ("
-            "position_name text PRIMARY KEY, position bigint NOT NULL, "
-            "recorded_before timestamptz NOT NULL)").format(self._marks))
-        if not existed:
-            curs.execute(SQL(
-                "INSERT INTO {} SELECT application_name, MAX(notification_id), %s FROM {}.{} "
-                "WHERE application_name LIKE %s GROUP BY application_name "
-                "ON CONFLICT DO NOTHING").format(
-                    self._marks, Identifier(self.datastore.schema),
-                    Identifier(self.tracking_table_name)),
-                (_now(), LEGACY_PREFIX + "%"))
-
-    def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
-                       **kwargs: Any) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)
-        entries = _entries(kwargs)
-        if entries:
-            # A plain INSERT: an identity recorded concurrently fails the whole transaction.
-            applied_at = _now()
-            curs.executemany(SQL("INSERT INTO {} VALUES (%s,%s,%s,%s,%s,%s,%s)")
-                             .format(self._inbox),
-                             [_row(entry, applied_at) for entry in entries])
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def select_inbox(self, event_ids: Collection[str]) -> dict[tuple[str, str], bytes]:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(SQL("SELECT event_id, source, digest FROM {} WHERE event_id = ANY(%s)")
-                         .format(self._inbox), (list(event_ids),))
-            return {(row["event_id"], row["source"]): bytes(row["digest"])
-                    for row in curs.fetchall()}
-
-
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-def _now() -> dt.datetime:
+def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
