@@ -3,6 +3,7 @@ integration events from other services exactly once."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -10,12 +11,13 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, Mapper, ProcessRecorder, Tracking
+from eventsourcing.persistence import IntegrityError, Mapper, ProcessRecorder
 
 from contracts import IntegrationEvent
-from shared.cloudevents import InboundEvent
+from shared.cloudevents import InboundEvent, PoisonMessage
 from shared.config import Settings
 from shared.domain import Aggregate, Conflict, EventMeta, NotFound
+from shared.inbox_store import Delivery, InboxEntry, InboxRecorder, recorder_topic
 from shared.store import OrjsonTranscoder, PydanticMapper, prepare_store
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
@@ -30,7 +32,7 @@ MAX_CONFLICT_RETRIES = 5
 
 class ServiceApplication(Application[UUID]):
     """Each service's application: its own event store, its notification log as the
-    outbox, and tracking records that make inbound processing idempotent."""
+    outbox, and an inbox of applied event ids that makes inbound processing idempotent."""
 
     recorder: ProcessRecorder
 
@@ -41,7 +43,10 @@ class ServiceApplication(Application[UUID]):
         # see its uncommitted aggregates).
         self._batch = threading.local()
         prepare_store(settings)
-        super().__init__(env=settings.store_environment())
+        env = settings.store_environment()
+        # The library's process recorder, plus the inbox table of applied event ids.
+        env["PROCESS_RECORDER_TOPIC"] = recorder_topic(env["PERSISTENCE_MODULE"])
+        super().__init__(env=env)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(transcoder=OrjsonTranscoder(), mapper_class=PydanticMapper)
@@ -83,24 +88,25 @@ class ServiceApplication(Application[UUID]):
 
     # --- inbound integration events ------------------------------------------
 
-    def process_inbound(self, inbound: InboundEvent, tracking: Tracking) -> bool:
-        """Apply an integration event once. Returns False for one already applied.
+    def process_inbound(self, inbound: InboundEvent, delivery: Delivery | None = None) -> bool:
+        """Apply an integration event once. Returns False for one already applied;
+        raises ``PoisonMessage`` for one whose identity was applied with other content.
 
-        The tracking record (position in the producer's sequence, per partition) is
-        written in the same transaction as the events the policy produces, so a
-        redelivered or re-published message can never be applied a second time.
+        Its identity (``source`` + ``id``) is recorded in the inbox table in the same
+        transaction as the events the policy produces, so a redelivered or re-published
+        message can never be applied a second time (``shared/inbox_store.py``).
         """
+        entry = inbox_entry(inbound, delivery)
         for _ in range(MAX_CONFLICT_RETRIES):
-            if self.recorder.has_tracking_id(tracking.application_name, tracking.notification_id):
+            if not self._fresh([(inbound, entry)]):
                 return False
-            processing_event: ProcessingEvent[UUID] = ProcessingEvent(tracking)
+            processing_event: ProcessingEvent[UUID] = ProcessingEvent()
             self.policy(inbound, processing_event)
+            processing_event.saved_kwargs["inbox"] = [entry]
             try:
                 self._record(processing_event)
             except IntegrityError:
-                if self.recorder.has_tracking_id(
-                    tracking.application_name, tracking.notification_id
-                ):
+                if not self._fresh([(inbound, entry)]):
                     return False
                 log.info("inbound event lost a race on an aggregate; retrying",
                          extra={"ce_id": inbound.envelope.id})
@@ -108,37 +114,58 @@ class ServiceApplication(Application[UUID]):
             return True
         raise Conflict(f"could not apply {inbound.envelope.id}: repeated concurrent updates")
 
-    def process_inbound_batch(self, batch: Sequence[tuple[InboundEvent, Tracking]]
+    def process_inbound_batch(self, batch: Sequence[tuple[InboundEvent, Delivery | None]]
                               ) -> tuple[int, int]:
         """Apply consecutive events of one partition in one transaction; returns
-        (applied, duplicates). The tracking record written with the batch's events is the
-        last sequence, so the batch is applied all at once or not at all: on any error
-        nothing is written and the caller applies the events one at a time instead
-        (``process_inbound``), so a bad event is reported alone."""
+        (applied, duplicates). Which ones were applied before is one query for the whole
+        batch; the batch's new identities are recorded with its events, so it is applied
+        all at once or not at all: on any error nothing is written and the caller applies
+        the events one at a time instead (``process_inbound``), so a bad event is reported
+        alone."""
         if not batch:
             return 0, 0
-        name = batch[0][1].application_name
-        highest = self.recorder.max_tracking_id(name) or 0
-        fresh = []
-        for inbound, tracking in batch:
-            if tracking.application_name != name:
-                raise ValueError("a batch holds the events of one partition")
-            # Re-published events come again with sequences already seen.
-            if tracking.notification_id > highest:
-                fresh.append((inbound, tracking))
-                highest = tracking.notification_id
+        fresh = self._fresh([(inbound, inbox_entry(inbound, delivery))
+                             for inbound, delivery in batch])
         duplicates = len(batch) - len(fresh)
         if not fresh:
             return 0, duplicates
-        processing_event: ProcessingEvent[UUID] = ProcessingEvent(Tracking(name, highest))
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
         self._batch.processing_event = processing_event
         try:
             for inbound, _ in fresh:
                 self.policy(inbound, processing_event)
+            processing_event.saved_kwargs["inbox"] = [entry for _, entry in fresh]
             self._record(processing_event)
         finally:
             self._batch.processing_event = None
         return len(fresh), duplicates
+
+    @property
+    def inbox_recorder(self) -> InboxRecorder:
+        recorder = self.recorder
+        assert isinstance(recorder, InboxRecorder), "configured in __init__"
+        return recorder
+
+    def _fresh(self, items: Sequence[tuple[InboundEvent, InboxEntry]]
+               ) -> list[tuple[InboundEvent, InboxEntry]]:
+        """The items not applied yet (nor earlier in ``items``), in order. An identity
+        already applied with different content is poison: raises ``PoisonMessage``."""
+        recorder = self.inbox_recorder
+        applied = recorder.select_inbox({entry.event_id for _, entry in items})
+        fresh = []
+        for inbound, entry in items:
+            digest = applied.get((entry.event_id, entry.source))
+            if digest is None:
+                if _applied_before_inbox(recorder, inbound, entry):
+                    continue
+                applied[(entry.event_id, entry.source)] = entry.digest
+                fresh.append((inbound, entry))
+            elif digest != entry.digest:
+                raise PoisonMessage(
+                    "conflicting-duplicate",
+                    f"{entry.source} {entry.event_id} was applied before with other content; "
+                    "this one is not applied")
+        return fresh
 
     def policy(self, inbound: InboundEvent, processing_event: ProcessingEvent[UUID]) -> None:
         """Dispatch to the service's handler for this event type; others are ignored."""
@@ -168,3 +195,26 @@ class ServiceApplication(Application[UUID]):
             raise Conflict(
                 "the record was changed by someone else at the same time; reload and retry"
             ) from None
+
+
+def inbox_entry(inbound: InboundEvent, delivery: Delivery | None) -> InboxEntry:
+    """The identity the inbox records, and a digest of what it stands for: re-publishing
+    gives the same digest; a forgery under the same identity does not."""
+    envelope = inbound.envelope
+    digest = hashlib.sha256()
+    for part in (envelope.type, envelope.subject, str(envelope.aggregate_version)):
+        digest.update(part.encode() + b"\x00")
+    digest.update(inbound.event.__pydantic_serializer__.to_json(inbound.event))
+    return InboxEntry(event_id=envelope.id, source=envelope.source,
+                      digest=digest.digest(), delivery=delivery)
+
+
+def _applied_before_inbox(recorder: InboxRecorder, inbound: InboundEvent,
+                          entry: InboxEntry) -> bool:
+    """What the pre-inbox store would have dropped: created before the inbox table and
+    at or below the partition's old ``ce_sequence`` mark (see ``shared/inbox_store.py``)."""
+    if entry.delivery is None or not recorder.legacy_marks:
+        return False
+    mark = recorder.legacy_marks.get(f"inbox:{entry.delivery.topic}:{entry.delivery.partition}")
+    return (mark is not None and inbound.envelope.time < mark.recorded_before
+            and inbound.envelope.sequence <= mark.position)

@@ -2,13 +2,19 @@
 
 Attributes travel as ``ce_*`` headers, the body is the event's JSON payload. Marketflow's
 extension attributes: ``actor`` (who did it), ``aggregateversion``, ``sequence`` (the
-producer's notification id: consumers track it per partition to drop re-deliveries),
-``correlationid``, ``causationid`` and ``reason``.
+producer's notification id; informative only: consumers deduplicate on ``source`` + ``id``,
+see ``shared/inbox_store.py``), ``correlationid``, ``causationid`` and ``reason``.
+
+``decode`` also checks that a message can be genuine for the topic it arrived on (its
+producer): a marketflow service's topic carries only that service's source, its own event
+types, ids ``<subject>:<aggregateversion>`` and key = subject. Whatever fails goes to the
+dead-letter topic, so no single message can pose as another service's event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,10 +22,27 @@ import orjson
 from pydantic import ValidationError
 
 from contracts import EVENT_TYPES, IntegrationEvent
+from contracts.planning import KpiMeasurementReported
+from shared.config import SERVICES
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 Headers = list[tuple[str, bytes]]
+
+# What the stores accept (SQLite INTEGER, PostgreSQL bigint); larger numbers are poison.
+MAX_INTEGER = 2**63 - 1
+# Identifiers end up in indexed columns (the inbox) and in keys; longer ones are poison.
+MAX_IDENTIFIER_LENGTH = 256
+MARKETFLOW_SOURCE_PREFIX = "/marketflow/"
+EXTERNAL_TYPES: Mapping[str, frozenset[str]] = {
+    # Topics other systems write (``<ns>.<name>.events``) and the only types they may
+    # publish there; their ``ce_source`` is theirs (e.g. ``/crm``), never ``/marketflow/…``.
+    "crm": frozenset({KpiMeasurementReported.event_type}),
+}
+_POSITIVE_INTEGER = re.compile(r"[1-9][0-9]{0,18}")
+# Not in identifiers (CloudEvents 1.0 forbids control characters in String attributes;
+# PostgreSQL text cannot hold NUL at all).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -77,8 +100,13 @@ def encode(envelope: Envelope, event: IntegrationEvent) -> tuple[bytes, Headers]
     return event.__pydantic_serializer__.to_json(event), headers
 
 
-def decode(headers: Iterable[tuple[str, bytes]] | None, body: bytes | None) -> InboundEvent:
-    """Validate a received message against its contract, or raise ``PoisonMessage``."""
+def decode(headers: Iterable[tuple[str, bytes]] | None, body: bytes | None, *,
+           producer: str | None = None, key: bytes | None = None) -> InboundEvent:
+    """Validate a received message against its contract, or raise ``PoisonMessage``.
+
+    ``producer`` is whose topic the message came from (``planning``, ``crm``…) and ``key``
+    its Kafka key: given a producer, the message must be one that producer could have
+    sent (see ``check_provenance``)."""
     attributes = _header_text(headers or ())
     missing = [
         name
@@ -97,24 +125,30 @@ def decode(headers: Iterable[tuple[str, bytes]] | None, body: bytes | None) -> I
     model = EVENT_TYPES.get(attributes["ce_type"])
     if model is None:
         raise PoisonMessage("unknown-type", f"no contract for type {attributes['ce_type']!r}")
+    for name in ("ce_id", "ce_source", "ce_subject"):
+        if _CONTROL.search(attributes[name]):
+            raise PoisonMessage("invalid-attributes", f"{name} contains a control character")
+        if len(attributes[name]) > MAX_IDENTIFIER_LENGTH:
+            raise PoisonMessage("invalid-attributes",
+                                f"{name} is longer than {MAX_IDENTIFIER_LENGTH} characters")
     try:
         envelope = Envelope(
             id=attributes["ce_id"],
             source=attributes["ce_source"],
             type=attributes["ce_type"],
-            time=datetime.fromisoformat(attributes["ce_time"]),
+            time=_time(attributes["ce_time"]),
             subject=attributes["ce_subject"],
             actor=attributes["ce_actor"],
-            aggregate_version=int(attributes["ce_aggregateversion"]),
-            sequence=int(attributes["ce_sequence"]),
+            aggregate_version=_positive_integer("ce_aggregateversion", attributes),
+            sequence=_positive_integer("ce_sequence", attributes),
             correlation_id=attributes.get("ce_correlationid"),
             causation_id=attributes.get("ce_causationid"),
             reason=attributes.get("ce_reason"),
         )
     except ValueError as error:
         raise PoisonMessage("invalid-attributes", str(error)) from error
-    if envelope.sequence < 1:
-        raise PoisonMessage("invalid-attributes", "ce_sequence must be a positive integer")
+    if producer is not None:
+        check_provenance(envelope, producer, key)
     try:
         payload = orjson.loads(body or b"")
     except orjson.JSONDecodeError as error:
@@ -124,6 +158,50 @@ def decode(headers: Iterable[tuple[str, bytes]] | None, body: bytes | None) -> I
     except ValidationError as error:
         raise PoisonMessage("invalid-payload", _short(error)) from error
     return InboundEvent(envelope=envelope, event=event)
+
+
+def check_provenance(envelope: Envelope, producer: str, key: bytes | None) -> None:
+    """Refuse what ``producer``'s topic cannot genuinely carry. Deduplication trusts
+    ``source`` + ``id``; these checks make sure a message can only ever claim an identity
+    of its own topic's producer, consistent with its subject and version."""
+    if producer in SERVICES:
+        source = MARKETFLOW_SOURCE_PREFIX + producer
+        if envelope.source != source:
+            raise PoisonMessage("source-mismatch", f"ce_source {envelope.source!r} on "
+                                f"{producer}'s topic; expected {source!r}")
+        if not envelope.type.startswith(f"marketflow.{producer}."):
+            raise PoisonMessage("type-mismatch",
+                                f"{envelope.type} is not an event of {producer}")
+        expected_id = f"{envelope.subject}:{envelope.aggregate_version}"
+        if envelope.id != expected_id:
+            raise PoisonMessage("id-mismatch", f"ce_id {envelope.id!r} is not "
+                                f"<ce_subject>:<ce_aggregateversion> ({expected_id!r})")
+    else:
+        if (envelope.source + "/").startswith(MARKETFLOW_SOURCE_PREFIX):
+            raise PoisonMessage("source-mismatch", f"ce_source {envelope.source!r} is "
+                                f"marketflow's own, not allowed on {producer}'s topic")
+        if envelope.type not in EXTERNAL_TYPES.get(producer, frozenset()):
+            raise PoisonMessage("type-mismatch",
+                                f"{envelope.type} may not be published on {producer}'s topic")
+    if key != envelope.subject.encode():
+        shown = key[:80].decode(errors="backslashreplace") if key is not None else None
+        raise PoisonMessage("key-mismatch", f"Kafka key {shown!r} is not the ce_subject "
+                            f"{envelope.subject!r}: per-aggregate order would not hold")
+
+
+def _positive_integer(name: str, attributes: Mapping[str, str]) -> int:
+    text = attributes[name]
+    # Strict digits: int() would also take "+1", " 1" or "1_0", and any size at all.
+    if not _POSITIVE_INTEGER.fullmatch(text) or int(text) > MAX_INTEGER:
+        raise ValueError(f"{name} must be an integer in 1..2^63-1, not {text[:40]!r}")
+    return int(text)
+
+
+def _time(text: str) -> datetime:
+    time = datetime.fromisoformat(text)
+    if time.tzinfo is None:
+        raise ValueError(f"ce_time {text!r} has no UTC offset (RFC 3339 requires one)")
+    return time
 
 
 def _header_text(headers: Iterable[tuple[str, bytes]]) -> dict[str, str]:

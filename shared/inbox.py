@@ -2,19 +2,27 @@
 
 FastStream subscribers with ``AckPolicy.NACK_ON_ERROR``: the offset is committed only
 after the message was applied (or dead-lettered); a transient failure rewinds to it.
-Idempotence does not rest on offsets: the application records a tracking position per
-(topic, partition) atomically with its own events (see ``ServiceApplication``).
+Idempotence does not rest on offsets: the application records each applied event's
+identity atomically with its own events (see ``ServiceApplication`` and
+``shared/inbox_store.py``).
+
+A message that can never be applied goes to ``<topic>.dlq`` with ``dlq_reason``: it does
+not decode or validate, it cannot be genuine for its topic (``cloudevents.decode``), its
+identity was applied with other content, the domain refuses it, or its values cannot be
+stored. Everything else that fails is retried, so an outage never loses events.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
-from eventsourcing.persistence import Tracking
+from aiokafka.errors import MessageSizeTooLargeError, RecordTooLargeError
+from eventsourcing.persistence import DataError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -23,6 +31,7 @@ from faststream.message import StreamMessage
 from shared import cloudevents
 from shared.application import ServiceApplication
 from shared.domain import DomainError
+from shared.inbox_store import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +40,45 @@ RETRY_DELAY_SECONDS = 1.0
 MAX_BATCH = 500
 
 
+Records = tuple[ConsumerRecord[bytes, bytes], ...]
+# Errors caused by an event's own values (a number a column cannot hold, text it cannot
+# store, a value a model refuses): the same on every attempt, so they are dead-lettered
+# instead of retried forever. Anything else (store or broker down, a bug) is retried.
+UNPROCESSABLE = (DataError, OverflowError, ValueError)
+
+
 def _raw_body(message: StreamMessage[Any]) -> bytes:
     # Decoding is ours (cloudevents.decode): a poison body must not fail in the framework.
     return message.body
+
+
+async def _parse_batch(records: Records,
+                       original: Callable[[Records], Awaitable[StreamMessage[Any]]]
+                       ) -> StreamMessage[Any]:
+    """FastStream's batch parser decodes every header as UTF-8 and drops the whole batch
+    (undelivered, never dead-lettered) at the first that is not. It only needs headers
+    for its own bookkeeping, so it sees the readable ones; the handler gets the records
+    as they came, and ``cloudevents.decode`` dead-letters what it cannot read."""
+    message = await original(tuple(map(_readable, records)))
+    message.raw_message = records
+    return message
+
+
+def _readable(record: ConsumerRecord[bytes, bytes]) -> ConsumerRecord[bytes, bytes]:
+    headers = [(name, value) for name, value in record.headers if _is_text(value)]
+    if len(headers) == len(record.headers):
+        return record
+    return dataclasses.replace(record, headers=headers)
+
+
+def _is_text(value: bytes | None) -> bool:
+    if value is None:  # a null header value: the framework would fail on it too
+        return False
+    try:
+        value.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class Inbox:
@@ -50,7 +95,9 @@ class Inbox:
         self.duplicates = 0
         self.dead_lettered = 0
         settings = app.settings
-        self.topics = [settings.topic(service) for service in upstream_services]
+        # Whose topic is whose: a message must be one its topic's producer could send.
+        self.producers = {settings.topic(service): service for service in upstream_services}
+        self.topics = list(self.producers)
         if self.topics:
             # One consumer for all upstream topics: one group member, fewer rebalances.
             broker.subscriber(
@@ -62,6 +109,7 @@ class Inbox:
                 # one store transaction per partition (see process_inbound_batch).
                 batch=True,
                 max_records=MAX_BATCH,
+                parser=_parse_batch,
                 decoder=_raw_body,
                 title=f"{settings.service}.inbox",
                 description=f"{settings.service} applies upstream events exactly once",
@@ -75,16 +123,15 @@ class Inbox:
                                                        cloudevents.InboundEvent]]] = {}
         for record in records:
             try:
-                inbound = cloudevents.decode(record.headers, record.value)
+                inbound = cloudevents.decode(record.headers, record.value, key=record.key,
+                                             producer=self.producers.get(record.topic, ""))
             except cloudevents.PoisonMessage as poison:
                 await self.dead_letter(record, poison.reason, poison.detail)
                 continue
             by_partition.setdefault((record.topic, record.partition), []).append(
                 (record, inbound))
         for (topic, partition), items in by_partition.items():
-            name = f"inbox:{topic}:{partition}"
-            batch = [(inbound, Tracking(name, inbound.envelope.sequence))
-                     for _, inbound in items]
+            batch = [(inbound, _delivery(record)) for record, inbound in items]
             try:
                 applied, duplicates = await asyncio.to_thread(
                     self.app.process_inbound_batch, batch)
@@ -103,12 +150,18 @@ class Inbox:
 
     async def apply_one(self, record: ConsumerRecord[bytes, bytes],
                         inbound: cloudevents.InboundEvent) -> None:
-        tracking = Tracking(f"inbox:{record.topic}:{record.partition}", inbound.envelope.sequence)
         try:
-            applied = await asyncio.to_thread(self.app.process_inbound, inbound, tracking)
+            applied = await asyncio.to_thread(self.app.process_inbound, inbound,
+                                              _delivery(record))
+        except cloudevents.PoisonMessage as poison:
+            await self.dead_letter(record, poison.reason, poison.detail)
+            return
         except DomainError as refused:
             # Valid message the domain can never accept: retrying would block the partition.
             await self.dead_letter(record, "refused-by-domain", str(refused))
+            return
+        except UNPROCESSABLE as error:
+            await self.dead_letter(record, "unprocessable", f"{type(error).__name__}: {error}")
             return
         except Exception:
             log.exception("failed to apply inbound event; will retry",
@@ -123,21 +176,37 @@ class Inbox:
 
     async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str,
                           detail: str) -> None:
-        headers = list(record.headers or ())
+        """The original key, body and headers as they came (a header value may not be
+        UTF-8: it is copied as bytes), minus any ``dlq_*`` header the message brought,
+        then ours, which are always UTF-8."""
+        headers = [(name, value) for name, value in record.headers or ()
+                   if not name.lower().startswith("dlq_")]
         headers += [
             ("dlq_reason", reason.encode()),
-            ("dlq_detail", detail[:2000].encode()),
+            ("dlq_detail", detail[:2000].encode(errors="backslashreplace")),
             ("dlq_consumer", self.app.settings.service.encode()),
             ("dlq_original_topic", record.topic.encode()),
             ("dlq_original_partition", str(record.partition).encode()),
             ("dlq_original_offset", str(record.offset).encode()),
         ]
         dead_letter_topic = record.topic + ".dlq"
-        await (await self.producer.send(
-            dead_letter_topic, value=record.value, key=record.key, headers=headers
-        ))
+        try:
+            await (await self.producer.send(
+                dead_letter_topic, value=record.value, key=record.key, headers=headers
+            ))
+        except (MessageSizeTooLargeError, RecordTooLargeError):
+            # Our headers pushed a message at the size limit over it: keep the reason and
+            # the position (where the original can still be read), not its contents.
+            headers.append(("dlq_body_dropped", str(len(record.value or b"")).encode()))
+            await (await self.producer.send(
+                dead_letter_topic, value=None, key=None,
+                headers=[(n, v) for n, v in headers if n.startswith("dlq_")]))
         self.dead_lettered += 1
         log.warning("message dead-lettered", extra={
             "reason": reason, "detail": detail, "topic": record.topic,
             "partition": record.partition, "offset": record.offset,
         })
+
+
+def _delivery(record: ConsumerRecord[bytes, bytes]) -> Delivery:
+    return Delivery(record.topic, record.partition, record.offset)

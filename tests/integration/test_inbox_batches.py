@@ -35,18 +35,18 @@ def refusing_archive(app: Any, inbound: cloudevents.InboundEvent, processing: An
     reporting_handlers.archive(app, inbound, processing)
 
 
-def task_opened(sequence: int, campaign_id: uuid.UUID, title: str
+def task_opened(sequence: int, task_id: uuid.UUID, campaign_id: uuid.UUID, title: str
                 ) -> tuple[bytes, bytes, cloudevents.Headers]:
-    task_id = uuid.uuid4()
+    """Version ``sequence`` of one task: all of them share a key, hence a partition."""
     event = execution_contract.TaskOpened(task_id=task_id, campaign_id=campaign_id,
                                           title=title, role="writer",
                                           due_date=dt.date(2027, 5, 1))
     envelope = cloudevents.Envelope(
-        id=f"{task_id}:1", source="/marketflow/execution", type=event.event_type,
+        id=f"{task_id}:{sequence}", source="/marketflow/execution", type=event.event_type,
         time=dt.datetime.now(dt.UTC), subject=str(task_id), actor="anna",
-        aggregate_version=1, sequence=sequence)
+        aggregate_version=sequence, sequence=sequence)
     body, headers = cloudevents.encode(envelope, event)
-    return str(campaign_id).encode(), body, headers
+    return str(task_id).encode(), body, headers
 
 
 async def test_a_refused_event_in_a_batch_is_dead_lettered_alone(
@@ -65,9 +65,10 @@ async def test_a_refused_event_in_a_batch_is_dead_lettered_alone(
     settings = env.settings("execution")
     topic = settings.topic()
     await ensure_topics(settings, topic)
-    campaign_id = uuid.uuid4()
+    campaign_id, task_id = uuid.uuid4(), uuid.uuid4()
     titles = ["first", "second", REFUSED_TITLE, "fourth", "fifth"]
-    messages = [task_opened(n, campaign_id, title) for n, title in enumerate(titles, start=1)]
+    messages = [task_opened(n, task_id, campaign_id, title)
+                for n, title in enumerate(titles, start=1)]
     await publish_raw(env.kafka_bootstrap, topic, messages + messages)  # all re-delivered
 
     reporting = await start_service(env, "reporting")  # all ten are waiting: one batch

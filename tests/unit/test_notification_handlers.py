@@ -7,8 +7,6 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from eventsourcing.persistence import Tracking
-
 from contracts import execution
 from services.notification.views import InboxView
 from services.notification.wiring import build
@@ -32,8 +30,8 @@ def test_a_submission_asks_each_first_step_approver_once(tmp_path: Path) -> None
     settings = replace(Settings(service="notification"), sqlite_dir=tmp_path)
     app = build(settings).application
     inbound = submitted(1, ["carla", "dave", "carla"])
-    assert app.process_inbound(inbound, Tracking("inbox:execution:0", 1))
-    assert not app.process_inbound(inbound, Tracking("inbox:execution:0", 1))  # redelivered
+    assert app.process_inbound(inbound)
+    assert not app.process_inbound(inbound)  # redelivered
     inbox = InboxView(app)
     for approver in ("carla", "dave"):
         [note] = inbox.for_member(approver).rows
