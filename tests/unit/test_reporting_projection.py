@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.persistence import Tracking
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,9 +82,7 @@ def reporting(directory: Path) -> Iterator[ReportingApplication]:
 
 def feed(app: ReportingApplication, order: list[cloudevents.InboundEvent]) -> None:
     for inbound in order:
-        topic = inbound.envelope.source.rsplit("/", 1)[1]
-        assert app.process_inbound(inbound, Tracking(f"inbox:{topic}:0",
-                                                     inbound.envelope.sequence))
+        assert app.process_inbound(inbound)
 
 
 def table_rows(view: ProgressView) -> dict[str, list[dict[str, Any]]]:
