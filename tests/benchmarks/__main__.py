@@ -1,5 +1,6 @@
-"""`make bench [SCALE=small|full]`: throughput, latency, replay, audit and memory, each
-figure beside a raw baseline measured in the same run on the same Kafka and PostgreSQL."""
+"""`make bench [SCALE=small|full]`: throughput, latency, replay, audit, start-up and
+memory, each figure beside a raw baseline measured in the same run on the same Kafka and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.benchmarks import scenarios
+from tests.benchmarks import scenarios, startup
 from tests.benchmarks.context import ROOT, BenchContext
 from tests.benchmarks.results import Result, print_table, write_json
 
@@ -27,6 +28,8 @@ def run(scale: str, output: Path, only: set[str] | None = None) -> list[Result]:
         "http": lambda: scenarios.http_commands(context, memory),
         "pipeline": lambda: scenarios.event_pipeline(context, memory),
         "replay": lambda: scenarios.replay_and_audit(context),
+        "startup": lambda: startup.startup_with_history(
+            context, scenarios.SIZES[scale]["startup"], scenarios.SIZES[scale]["starts"]),
     }
     try:
         for name, step in steps.items():

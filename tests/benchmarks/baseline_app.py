@@ -1,5 +1,6 @@
-"""The raw baseline for HTTP commands: the same server stack (FastAPI on uvicorn) with one
-endpoint doing one INSERT transaction, and nothing else."""
+"""The raw baseline for HTTP commands and start-up: the same server stack (FastAPI on
+uvicorn) with one endpoint doing one INSERT transaction, one doing one indexed SELECT,
+and nothing else."""
 
 from __future__ import annotations
 
@@ -22,6 +23,15 @@ def insert_one(body: dict[str, object]) -> dict[str, str]:
     with pool.connection() as connection:
         connection.execute("INSERT INTO bench_http_baseline (body) VALUES (%s)", (Jsonb(body),))
     return {"status": "ok"}
+
+
+@app.get("/baseline")
+def latest() -> dict[str, object]:
+    """A first query for the start-up baseline: one indexed SELECT."""
+    with pool.connection() as connection:
+        row = connection.execute(
+            "SELECT id FROM bench_http_baseline ORDER BY id DESC LIMIT 1").fetchone()
+    return {"latest": row[0] if row else None}
 
 
 @app.get("/health/ready")

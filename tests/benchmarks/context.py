@@ -83,6 +83,13 @@ class BenchContext:
         return path
 
     def start_service(self, service: str, namespace: str) -> tuple[subprocess.Popen[bytes], str]:
+        process, url = self.launch_service(service, namespace)
+        wait_ready(url, process, what=service)
+        return process, url
+
+    def launch_service(self, service: str, namespace: str
+                       ) -> tuple[subprocess.Popen[bytes], str]:
+        """Start ``python -m services.<service>`` as `make run` does, without waiting."""
         port = free_port()
         env = {
             **os.environ,
@@ -93,15 +100,20 @@ class BenchContext:
             f"MARKETFLOW_{service.upper()}_PORT": str(port),
             "MARKETFLOW_TOKENS_FILE": str(self.tokens_file()),
         }
-        log = (self.workdir / f"{namespace}-{service}.log").open("wb")
+        # Appended: a scenario that restarts a service keeps every start's log.
+        log = (self.workdir / f"{namespace}-{service}.log").open("ab")
         process = subprocess.Popen([sys.executable, "-m", f"services.{service}"], env=env,
                                    stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        log.close()  # the child holds its own descriptor
         self.processes.append(process)
-        url = f"http://127.0.0.1:{port}"
-        wait_ready(url, process, what=service)
-        return process, url
+        return process, f"http://127.0.0.1:{port}"
 
     def start_baseline_app(self) -> tuple[subprocess.Popen[bytes], str]:
+        process, url = self.launch_baseline_app()
+        wait_ready(url, process, what="baseline app")
+        return process, url
+
+    def launch_baseline_app(self) -> tuple[subprocess.Popen[bytes], str]:
         port = free_port()
         env = {**os.environ, "MARKETFLOW_POSTGRES_URL": self.database_url}
         process = subprocess.Popen(
@@ -109,9 +121,7 @@ class BenchContext:
              "--port", str(port), "--no-access-log", "--log-level", "warning"],
             env=env, cwd=ROOT)
         self.processes.append(process)
-        url = f"http://127.0.0.1:{port}"
-        wait_ready(url, process, what="baseline app")
-        return process, url
+        return process, f"http://127.0.0.1:{port}"
 
 
 def free_port() -> int:

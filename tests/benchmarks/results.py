@@ -27,6 +27,15 @@ def result(name: str, value: float, unit: str, baseline: float, scale: str,
     return Result(name, round(value, 3), unit, round(baseline, 3), round(ratio, 3), scale, note)
 
 
+def size_label(events: int) -> str:
+    """How a figure names the size it was measured at: 600, 1.2k, 30k, 1M."""
+    if events >= 1_000_000:
+        return f"{events / 1_000_000:g}M"
+    if events >= 1000:
+        return f"{events / 1000:g}k"
+    return str(events)
+
+
 def percentile(samples: list[float], fraction: float) -> float:
     if not samples:
         return float("nan")

@@ -27,6 +27,10 @@ def test_every_scenario_produces_figures_with_baselines(
         "http.start_task.p99", "pipeline.sustained", "pipeline.commit_to_visible.p99",
         "replay.reporting_read_models", "audit.task_history.p99", "audit.campaign_as_of.p99",
     } <= names
+    for service in ("reporting", "execution"):
+        assert {f"startup.{service}.{figure}" for figure in (
+            "ready", "first_answer", "peak_rss",
+            "ready.growth", "first_answer.growth", "peak_rss.growth")} <= names, service
     assert any(name.startswith("memory.peak_rss.") for name in names)
     for figure in results:
         assert figure.value > 0 and figure.baseline > 0, figure
