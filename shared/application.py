@@ -10,7 +10,13 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, Mapper, ProcessRecorder, Tracking
+from eventsourcing.persistence import (
+    IntegrityError,
+    Mapper,
+    ProcessRecorder,
+    Recording,
+    Tracking,
+)
 
 from contracts import IntegrationEvent
 from shared.cloudevents import InboundEvent
@@ -22,6 +28,8 @@ TAggregate = TypeVar("TAggregate", bound=Aggregate)
 Handler = Callable[[Any, InboundEvent, ProcessingEvent[UUID]], None]
 """Reacts to one integration event type: loads aggregates, collects their new events."""
 Handlers = Mapping[type[IntegrationEvent], Handler]
+CommitListener = Callable[[], None]
+"""Called after each successful commit, in the committing thread; must not block."""
 log = logging.getLogger(__name__)
 
 # Attempts at a command that keeps losing optimistic-concurrency races to other writers.
@@ -30,7 +38,13 @@ MAX_CONFLICT_RETRIES = 5
 
 class ServiceApplication(Application[UUID]):
     """Each service's application: its own event store, its notification log as the
-    outbox, and tracking records that make inbound processing idempotent."""
+    outbox, and tracking records that make inbound processing idempotent.
+
+    Every save is bounded: an event larger than ``settings.max_event_bytes`` is refused
+    with ``TooLarge`` (413) before anything is committed, so no committed event can be
+    one the broker refuses (which would stall the relay behind it). Inbound events whose
+    handling would produce one are dead-lettered like any other refused event.
+    """
 
     recorder: ProcessRecorder
 
@@ -40,14 +54,40 @@ class ServiceApplication(Application[UUID]):
         # The batch being applied by this thread (HTTP commands in other threads never
         # see its uncommitted aggregates).
         self._batch = threading.local()
+        self._commit_listeners: list[CommitListener] = []
         prepare_store(settings)
         super().__init__(env=settings.store_environment())
 
     def construct_mapper(self) -> Mapper[UUID]:
-        return self.factory.mapper(transcoder=OrjsonTranscoder(), mapper_class=PydanticMapper)
+        mapper = self.factory.mapper(transcoder=OrjsonTranscoder(), mapper_class=PydanticMapper)
+        assert isinstance(mapper, PydanticMapper)
+        mapper.max_state_bytes = self.settings.max_event_bytes
+        return mapper
 
     def construct_recorder(self) -> ProcessRecorder:
-        return self.factory.process_recorder()
+        recorder = self.factory.process_recorder()
+        if hasattr(recorder, "channel_name"):
+            # The PostgreSQL recorder NOTIFYs this channel in every inserting transaction
+            # (delivered on commit). By default it is named after the table alone, which
+            # every namespace sharing the database has in common.
+            recorder.channel_name = self.settings.commit_channel
+        return recorder
+
+    # --- commits -----------------------------------------------------------------
+
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Call ``listener`` after every commit (commands, inbound batches, jobs)."""
+        self._commit_listeners.append(listener)
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        recordings = super()._record(processing_event)
+        if recordings:
+            for listener in self._commit_listeners:
+                try:
+                    listener()
+                except Exception:  # the commit stands; a listener is only a hint
+                    log.warning("commit listener failed", exc_info=True)
+        return recordings
 
     # --- reading ---------------------------------------------------------------
 
