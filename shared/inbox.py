@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,6 +50,8 @@ class Inbox:
         self.applied = 0
         self.duplicates = 0
         self.dead_lettered = 0
+        # (when, what) of the last failure to apply a message: read by /health/status.
+        self.last_error: tuple[float, str] | None = None
         settings = app.settings
         self.topics = [settings.topic(service) for service in upstream_services]
         if self.topics:
@@ -62,6 +65,10 @@ class Inbox:
                 # one store transaction per partition (see process_inbound_batch).
                 batch=True,
                 max_records=MAX_BATCH,
+                # Short long-polls and batch waits: a message is applied soon after it
+                # lands (the defaults add up to ~0.5 s per hop when the consumer idles).
+                fetch_max_wait_ms=50,
+                batch_timeout_ms=50,
                 decoder=_raw_body,
                 title=f"{settings.service}.inbox",
                 description=f"{settings.service} applies upstream events exactly once",
@@ -110,7 +117,9 @@ class Inbox:
             # Valid message the domain can never accept: retrying would block the partition.
             await self.dead_letter(record, "refused-by-domain", str(refused))
             return
-        except Exception:
+        except Exception as error:
+            self.last_error = (time.time(), f"{record.topic}[{record.partition}] offset "
+                                            f"{record.offset}: {type(error).__name__}: {error}")
             log.exception("failed to apply inbound event; will retry",
                           extra={"ce_id": inbound.envelope.id, "topic": record.topic})
             await asyncio.sleep(RETRY_DELAY_SECONDS)

@@ -9,15 +9,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
@@ -26,6 +27,14 @@ from shared.application import ServiceApplication
 from shared.auth import TokenRegistry
 from shared.config import SERVICES, Settings
 from shared.domain import DomainError
+from shared.health import (
+    ConsumerWatch,
+    InboxStatus,
+    JobStatus,
+    ServiceStatus,
+    describe_error,
+    overall,
+)
 from shared.inbox import Inbox
 from shared.outbox import OutboxRelay, Translator
 from shared.views import View
@@ -59,21 +68,19 @@ class ServiceRuntime:
         self.broker: KafkaBroker | None = None
         self.relay: OutboxRelay | None = None
         self.inbox: Inbox | None = None
+        self.consumer_watch: ConsumerWatch | None = None
         self._relay_task: asyncio.Task[None] | None = None
+        self._watch_task: asyncio.Task[None] | None = None
         self._background_tasks: list[asyncio.Task[None]] = []
+        self._stopped = False
 
     async def start(self) -> None:
         settings = self.settings
         await ensure_topics(settings, settings.topic(), *map(settings.topic, self.parts.upstream))
         for view in self.parts.views:
             await asyncio.to_thread(view.catch_up)
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap,
-            enable_idempotence=True,
-            acks="all",
-            linger_ms=5,
-            client_id=f"{settings.namespace}.{settings.service}.relay",
-        )
+        # The inbox's producer (dead letters); the relay makes its own, see OutboxRelay.
+        self.producer = new_producer(settings, "inbox")
         await self.producer.start()
         self.broker = KafkaBroker(
             settings.kafka_bootstrap,
@@ -82,9 +89,11 @@ class ServiceRuntime:
         )
         self.inbox = Inbox(self.application, self.broker, self.producer, self.parts.upstream)
         self.relay = OutboxRelay(
-            self.application, self.producer, self.parts.translate,
+            self.application, lambda: new_producer(settings, "relay"), self.parts.translate,
             poll_seconds=settings.relay_poll_seconds,
         )
+        self.consumer_watch = ConsumerWatch("inbox consumer", settings.stall_seconds)
+        self._wake_relay_on_commit(self.relay)
         await self.broker.start()
         self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
         self._relay_task.add_done_callback(_log_task_death)
@@ -92,15 +101,29 @@ class ServiceRuntime:
             job_task = asyncio.create_task(job(), name=getattr(job, "__name__", "background"))
             job_task.add_done_callback(_log_task_death)
             self._background_tasks.append(job_task)
+        self._watch_task = asyncio.create_task(self._watch(), name="flow-watch")
         log.info("service started", extra={"topic": settings.topic(),
                                            "upstream": list(self.parts.upstream)})
 
+    def _wake_relay_on_commit(self, relay: OutboxRelay) -> None:
+        """Every commit of this process (commands, inbound batches, jobs; any thread)
+        wakes the relay at once instead of at its next poll."""
+        loop = asyncio.get_running_loop()
+
+        def wake() -> None:
+            if not self._stopped:
+                with contextlib.suppress(RuntimeError):  # the loop is closed
+                    loop.call_soon_threadsafe(relay.wake)
+
+        self.application.add_commit_listener(wake)
+
     async def stop(self) -> None:
-        for task in [*self._background_tasks, self._relay_task]:
+        for task in [self._watch_task, *self._background_tasks, self._relay_task]:
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        self._stopped = True
         if self.broker is not None:
             await self.broker.stop()
         if self.producer is not None:
@@ -109,16 +132,85 @@ class ServiceRuntime:
         log.info("service stopped")
 
     async def readiness(self) -> dict[str, str]:
+        """Can this process serve requests? Only its store decides: with Kafka away,
+        commands still commit and the outbox buffers them (see ``status``)."""
         problems = {}
         try:
             await asyncio.to_thread(self.application.max_notification_id)
         except Exception as error:
             problems["store"] = f"unreachable: {error}"
-        if self.broker is None or not await self.broker.ping(timeout=2.0):
-            problems["kafka"] = "unreachable"
-        if self._relay_task is None or self._relay_task.done():
-            problems["outbox"] = "relay is not running"
         return problems
+
+    async def status(self) -> ServiceStatus:
+        """Each background flow: where it is, whether it moves, and if not, why."""
+        relay = None
+        if self.relay is not None:
+            running = self._relay_task is not None and not self._relay_task.done()
+            relay = await self.relay.status(running)
+        inbox = await self._inbox_status()
+        jobs = [_job_status(task) for task in self._background_tasks]
+        return ServiceStatus(
+            service=self.settings.service, status=overall(relay, inbox, jobs),
+            checked_at=datetime.now(UTC), stall_seconds=self.settings.stall_seconds,
+            relay=relay, inbox=inbox, jobs=jobs,
+        )
+
+    async def _inbox_status(self) -> InboxStatus | None:
+        inbox, watch = self.inbox, self.consumer_watch
+        if inbox is None or watch is None or not inbox.topics:
+            return None
+        if inbox.last_error is not None:
+            watch.consumer_failed(*inbox.last_error)
+        partitions = await watch.sample(self._inbox_consumer())
+        return InboxStatus(
+            **{**watch.watch.snapshot(), "state": watch.state},
+            group=self.settings.consumer_group, topics=list(inbox.topics),
+            partitions=partitions, applied=inbox.applied, duplicates=inbox.duplicates,
+            dead_lettered=inbox.dead_lettered,
+        )
+
+    def _inbox_consumer(self) -> AIOKafkaConsumer | None:
+        if self.broker is None:
+            return None
+        for subscriber in self.broker.subscribers:
+            consumer = getattr(subscriber, "consumer", None)
+            if isinstance(consumer, AIOKafkaConsumer):
+                return consumer
+        return None
+
+    async def _watch(self) -> None:
+        """Evaluate the flows regularly, so a stall is logged (once) even when nobody
+        asks /health/status."""
+        interval = min(max(self.settings.stall_seconds / 3, 0.2), 5.0)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.status()
+            except Exception:
+                log.warning("could not evaluate the background flows", exc_info=True)
+
+
+def _job_status(task: asyncio.Task[None]) -> JobStatus:
+    if not task.done():
+        return JobStatus(name=task.get_name(), state="running")
+    if task.cancelled():
+        return JobStatus(name=task.get_name(), state="stopped")
+    error = task.exception()
+    return JobStatus(name=task.get_name(), state="died" if error else "stopped",
+                     error=describe_error(error) if error else None)
+
+
+def new_producer(settings: Settings, role: str) -> AIOKafkaProducer:
+    """A producer whose limits agree with the topics' (see ``ensure_topics``)."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        compression_type=settings.kafka_compression_type,
+        max_request_size=settings.kafka_max_message_bytes,
+        client_id=f"{settings.namespace}.{settings.service}.{role}",
+    )
 
 
 def _log_task_death(task: asyncio.Task[None]) -> None:
@@ -128,7 +220,8 @@ def _log_task_death(task: asyncio.Task[None]) -> None:
 
 
 async def ensure_topics(settings: Settings, *topics: str) -> None:
-    """Create the topics (and their dead-letter topics) if they do not exist yet."""
+    """Create the topics (and their dead-letter topics) if they do not exist yet, taking
+    messages as large as the producers send (existing topics are left as they are)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
@@ -137,7 +230,9 @@ async def ensure_topics(settings: Settings, *topics: str) -> None:
         if wanted:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([
-                    NewTopic(name, num_partitions=settings.topic_partitions, replication_factor=1)
+                    NewTopic(name, num_partitions=settings.topic_partitions, replication_factor=1,
+                             topic_configs={"max.message.bytes":
+                                            str(settings.kafka_max_message_bytes)})
                     for name in sorted(wanted)
                 ])
     finally:
@@ -170,25 +265,29 @@ def create_http_app(settings: Settings, build: Builder,
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
         return JSONResponse(status_code=error.status_code, content={"detail": str(error)})
 
-    @app.middleware("http")
-    async def wake_relay_after_writes(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if request.method not in ("GET", "HEAD", "OPTIONS") and runtime.relay is not None:
-            runtime.relay.wake()
-        return response
-
     @app.get("/health/live", tags=["health"])
     async def live() -> dict[str, str]:
         return {"status": "live", "service": settings.service}
 
     @app.get("/health/ready", tags=["health"])
     async def ready() -> JSONResponse:
+        """Can serve requests: the store answers. Kafka is not asked (the outbox buffers
+        while it is away); see /health/status for the flows."""
         problems = await runtime.readiness()
         if problems:
             return JSONResponse(status_code=503, content={"status": "not ready", **problems})
         return JSONResponse(content={"status": "ready", "service": settings.service})
+
+    @app.get("/health/status", tags=["health"], response_model=ServiceStatus,
+             responses={503: {"model": ServiceStatus,
+                              "description": "degraded: a flow is stalled or stopped"}})
+    async def flow_status() -> JSONResponse:
+        """The background flows: outbox relay (position against the store's head) and
+        inbox consumer (committed against end offset per partition), with lag, last
+        error and since when a flow stalled. 503 while degraded."""
+        report = await runtime.status()
+        return JSONResponse(status_code=503 if report.degraded else 200,
+                            content=report.model_dump(mode="json"))
 
     return app
 
