@@ -21,6 +21,8 @@ from aiokafka.errors import TopicAlreadyExistsError
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import logs
 from shared.application import ServiceApplication
@@ -259,6 +261,7 @@ def create_http_app(settings: Settings, build: Builder,
     )
     app.state.runtime = runtime
     app.state.tokens = tokens or TokenRegistry.from_file(settings.tokens_file)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.include_router(parts.router)
 
     @app.exception_handler(DomainError)
@@ -290,6 +293,64 @@ def create_http_app(settings: Settings, build: Builder,
                             content=report.model_dump(mode="json"))
 
     return app
+
+
+class RequestTooLarge(HTTPException):
+    """Raised while reading a body past the limit; FastAPI answers it like any
+    HTTPException (its body parsing would turn other errors into a 400)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(status_code=413, detail=(
+            f"request body: larger than the limit of {max_bytes:,} bytes "
+            "(MARKETFLOW_MAX_REQUEST_BYTES)"))
+
+
+class BodyLimit:
+    """Refuses request bodies over ``max_bytes`` with 413 naming the limit: at once by
+    Content-Length, or while streaming a body sent without one."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await self._refuse(send)
+            return
+        received = 0
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise RequestTooLarge(self.max_bytes)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except RequestTooLarge:
+            if response_started:
+                raise
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = JSONResponse(status_code=413,
+                                content={"detail": RequestTooLarge(self.max_bytes).detail})
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
 
 
 def serve(service: str, build: Builder) -> None:
