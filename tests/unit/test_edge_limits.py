@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -15,6 +15,7 @@ from eventsourcing.persistence import Tracking
 
 from contracts import planning as planning_contract
 from services.execution.wiring import build as build_execution
+from services.planning.application import PlanningApplication
 from services.planning.domain import PlaybookSpec, define_playbook
 from services.planning.domain.playbook import (
     MAX_APPROVAL_STEPS,
@@ -79,7 +80,7 @@ def small_limit(tmp_path: Path, service: str, max_message_bytes: int) -> Setting
 def test_a_save_with_an_event_over_the_limit_commits_nothing(tmp_path: Path) -> None:
     settings = small_limit(tmp_path, "planning", 40_000)
     assert settings.max_event_bytes == 20_000
-    app = build_planning(settings).application
+    app = cast(PlanningApplication, build_planning(settings).application)
     commits: list[int] = []
     app.add_commit_listener(lambda: commits.append(app.max_notification_id()))
     try:
