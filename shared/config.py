@@ -10,6 +10,9 @@ from urllib.parse import unquote, urlparse
 
 SERVICES = ("planning", "execution", "notification", "reporting")
 DEFAULT_PORTS = {"planning": 8001, "execution": 8002, "notification": 8003, "reporting": 8004}
+# Room for the dead-letter headers (reason, detail up to 2000 bytes, position) on top of
+# the largest message a topic takes.
+DEAD_LETTER_HEADROOM_BYTES = 65_536
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,13 @@ class Settings:
         can be somewhat larger than the stored one; so an event the broker would refuse
         can never be committed (compression only adds to the margin)."""
         return self.kafka_max_message_bytes // 2
+
+    @property
+    def dead_letter_max_message_bytes(self) -> int:
+        """Dead-letter topics (and the inbox's producer) take an upstream message as large
+        as the upstream topic allows plus the ``dlq_*`` headers, so dead-lettering never
+        fails on size and the consumer never loops on a message it meant to set aside."""
+        return self.kafka_max_message_bytes + DEAD_LETTER_HEADROOM_BYTES
 
     @property
     def kafka_compression_type(self) -> str | None:

@@ -82,7 +82,8 @@ class ServiceRuntime:
         for view in self.parts.views:
             await asyncio.to_thread(view.catch_up)
         # The inbox's producer (dead letters); the relay makes its own, see OutboxRelay.
-        self.producer = new_producer(settings, "inbox")
+        self.producer = new_producer(settings, "inbox",
+                                     max_request_size=settings.dead_letter_max_message_bytes)
         await self.producer.start()
         self.broker = KafkaBroker(
             settings.kafka_bootstrap,
@@ -202,7 +203,8 @@ def _job_status(task: asyncio.Task[None]) -> JobStatus:
                      error=describe_error(error) if error else None)
 
 
-def new_producer(settings: Settings, role: str) -> AIOKafkaProducer:
+def new_producer(settings: Settings, role: str, max_request_size: int | None = None
+                 ) -> AIOKafkaProducer:
     """A producer whose limits agree with the topics' (see ``ensure_topics``)."""
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap,
@@ -210,7 +212,7 @@ def new_producer(settings: Settings, role: str) -> AIOKafkaProducer:
         acks="all",
         linger_ms=5,
         compression_type=settings.kafka_compression_type,
-        max_request_size=settings.kafka_max_message_bytes,
+        max_request_size=max_request_size or settings.kafka_max_message_bytes,
         client_id=f"{settings.namespace}.{settings.service}.{role}",
     )
 
@@ -233,8 +235,9 @@ async def ensure_topics(settings: Settings, *topics: str) -> None:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([
                     NewTopic(name, num_partitions=settings.topic_partitions, replication_factor=1,
-                             topic_configs={"max.message.bytes":
-                                            str(settings.kafka_max_message_bytes)})
+                             topic_configs={"max.message.bytes": str(
+                                 settings.dead_letter_max_message_bytes if name.endswith(".dlq")
+                                 else settings.kafka_max_message_bytes)})
                     for name in sorted(wanted)
                 ])
     finally:

@@ -5,20 +5,27 @@ PostgreSQL NOTIFY) without waiting for the fallback poll."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
+import uuid
 from typing import Any
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from contracts import planning as planning_contract
+from shared import cloudevents
+from shared.runtime import ensure_topics
 from tests.harness import (
     LAUNCH_PLAYBOOK,
     Environment,
+    RawMessage,
     RunningService,
     auth,
     eventually,
     plan_launch,
+    publish_raw,
     read_topic,
     start_service,
     tuned,
@@ -156,6 +163,47 @@ async def test_a_commit_on_one_replica_wakes_the_leading_relay_on_another(
     finally:
         await first.stop()
         await second.stop()
+
+
+def planned(sequence: int, title: str) -> RawMessage:
+    campaign_id = uuid.uuid4()
+    event = planning_contract.CampaignPlanned(
+        campaign_id=campaign_id, name="C", playbook_id=uuid.uuid4(), playbook_version=1,
+        launch_date=dt.date(2027, 1, 15),
+        tasks=[planning_contract.PlannedTask(
+            task_id=uuid.uuid5(campaign_id, "only"), key="only", title=title,
+            role="writer", due_date=dt.date(2027, 1, 10), assignee_id="ben")],
+    )
+    envelope = cloudevents.Envelope(
+        id=f"{campaign_id}:1", source="/marketflow/planning", type=event.event_type,
+        time=dt.datetime.now(dt.UTC), subject=str(campaign_id), actor="anna",
+        aggregate_version=1, sequence=sequence)
+    body, headers = cloudevents.encode(envelope, event)
+    return b"same-partition", body, headers
+
+
+async def test_an_inbound_event_that_would_need_an_oversized_event_is_dead_lettered(
+    sqlite_env: Environment,
+) -> None:
+    """The event size guard refuses the handling; the inbox dead-letters the message
+    with the reason and moves on instead of retrying it forever."""
+    env = tuned(sqlite_env, kafka_max_message_bytes=1_200)  # events up to 600 bytes
+    upstream = env.settings("planning").topic()
+    await ensure_topics(sqlite_env.settings("planning"), upstream)  # the default limits
+    await publish_raw(env.kafka_bootstrap, upstream,
+                      [planned(1, "x" * 200), planned(2, "Short")])
+    execution = await start_service(env, "execution")
+    try:
+        inbox = execution.runtime.inbox
+        assert inbox is not None
+        await eventually(lambda: _true(inbox.applied == 1 and inbox.dead_lettered == 1),
+                         what="the oversized one dead-lettered, the next one applied")
+        [dead] = await read_topic(env.kafka_bootstrap, upstream + ".dlq")
+        headers = dict(dead.headers)
+        assert headers["dlq_reason"] == b"refused-by-domain"
+        assert b"the limit is 600 bytes per event" in headers["dlq_detail"]
+    finally:
+        await execution.stop()
 
 
 async def _standby_sees(standby: RunningService, committed: int) -> bool:

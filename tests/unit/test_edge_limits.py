@@ -143,6 +143,7 @@ def test_message_limits_come_from_one_setting() -> None:
         "MARKETFLOW_MAX_REQUEST_BYTES": "65536", "MARKETFLOW_STALL_SECONDS": "2.5",
     })
     assert (settings.kafka_max_message_bytes, settings.max_event_bytes) == (2_000_000, 1_000_000)
+    assert settings.dead_letter_max_message_bytes == 2_000_000 + 65_536
     assert settings.kafka_compression_type == "lz4"
     assert (settings.max_request_bytes, settings.stall_seconds) == (65536, 2.5)
     defaults = Settings.from_env("planning", {})
