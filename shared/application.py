@@ -3,15 +3,16 @@ integration events from other services exactly once."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, Mapper, ProcessRecorder
+from eventsourcing.persistence import IntegrityError, Mapper, ProcessRecorder, Recording
 
 from contracts import IntegrationEvent
 from shared.cloudevents import InboundEvent, PoisonMessage
@@ -21,9 +22,13 @@ from shared.inbox_store import Delivery, InboxEntry, InboxRecorder, recorder_top
 from shared.store import OrjsonTranscoder, PydanticMapper, prepare_store
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
+P = ParamSpec("P")
+R = TypeVar("R")
 Handler = Callable[[Any, InboundEvent, ProcessingEvent[UUID]], None]
 """Reacts to one integration event type: loads aggregates, collects their new events."""
 Handlers = Mapping[type[IntegrationEvent], Handler]
+CommitListener = Callable[[], None]
+"""Called after each successful commit, in the committing thread; must not block."""
 log = logging.getLogger(__name__)
 
 # Attempts at a command that keeps losing optimistic-concurrency races to other writers.
@@ -32,7 +37,13 @@ MAX_CONFLICT_RETRIES = 5
 
 class ServiceApplication(Application[UUID]):
     """Each service's application: its own event store, its notification log as the
-    outbox, and an inbox of applied event ids that makes inbound processing idempotent."""
+    outbox, and an inbox of applied event ids that makes inbound processing idempotent.
+
+    Every save is bounded: an event larger than ``settings.max_event_bytes`` is refused
+    with ``TooLarge`` (413) before anything is committed, so no committed event can be
+    one the broker refuses (which would stall the relay behind it). Inbound events whose
+    handling would produce one are dead-lettered like any other refused event.
+    """
 
     recorder: ProcessRecorder
 
@@ -42,6 +53,7 @@ class ServiceApplication(Application[UUID]):
         # The batch being applied by this thread (HTTP commands in other threads never
         # see its uncommitted aggregates).
         self._batch = threading.local()
+        self._commit_listeners: list[CommitListener] = []
         prepare_store(settings)
         env = settings.store_environment()
         # The library's process recorder, plus the inbox table of applied event ids.
@@ -49,10 +61,35 @@ class ServiceApplication(Application[UUID]):
         super().__init__(env=env)
 
     def construct_mapper(self) -> Mapper[UUID]:
-        return self.factory.mapper(transcoder=OrjsonTranscoder(), mapper_class=PydanticMapper)
+        mapper = self.factory.mapper(transcoder=OrjsonTranscoder(), mapper_class=PydanticMapper)
+        assert isinstance(mapper, PydanticMapper)
+        mapper.max_state_bytes = self.settings.max_event_bytes
+        return mapper
 
     def construct_recorder(self) -> ProcessRecorder:
-        return self.factory.process_recorder()
+        recorder = self.factory.process_recorder()
+        if hasattr(recorder, "channel_name"):
+            # The PostgreSQL recorder NOTIFYs this channel in every inserting transaction
+            # (delivered on commit). By default it is named after the table alone, which
+            # every namespace sharing the database has in common.
+            recorder.channel_name = self.settings.commit_channel
+        return recorder
+
+    # --- commits -----------------------------------------------------------------
+
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Call ``listener`` after every commit (commands, inbound batches, jobs)."""
+        self._commit_listeners.append(listener)
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        recordings = super()._record(processing_event)
+        if recordings:
+            for listener in self._commit_listeners:
+                try:
+                    listener()
+                except Exception:  # the commit stands; a listener is only a hint
+                    log.warning("commit listener failed", exc_info=True)
+        return recordings
 
     # --- reading ---------------------------------------------------------------
 
@@ -192,9 +229,34 @@ class ServiceApplication(Application[UUID]):
         try:
             self.save(*aggregates)
         except IntegrityError:
-            raise Conflict(
+            raise LostRace(
                 "the record was changed by someone else at the same time; reload and retry"
             ) from None
+
+
+class LostRace(Conflict):
+    """Another writer saved the same aggregate first (optimistic concurrency)."""
+
+
+def retry_lost_races(command: Callable[P, R]) -> Callable[P, R]:
+    """For a use case that acts on the latest state rather than a version the member saw:
+    a race lost to a concurrent writer (often the service's own inbound processing, e.g.
+    planning following task progress on the same campaign) is run again from a fresh load
+    instead of refusing the member's command. Domain refusals are never retried."""
+
+    @functools.wraps(command)
+    def retried(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(1, MAX_CONFLICT_RETRIES + 1):
+            try:
+                return command(*args, **kwargs)
+            except LostRace:
+                if attempt == MAX_CONFLICT_RETRIES:
+                    raise
+                log.info("command lost a race on an aggregate; retrying",
+                         extra={"command": command.__name__, "attempt": attempt})
+        raise AssertionError("unreachable")
+
+    return retried
 
 
 def inbox_entry(inbound: InboundEvent, delivery: Delivery | None) -> InboxEntry:

@@ -10,6 +10,9 @@ from urllib.parse import unquote, urlparse
 
 SERVICES = ("planning", "execution", "notification", "reporting")
 DEFAULT_PORTS = {"planning": 8001, "execution": 8002, "notification": 8003, "reporting": 8004}
+# Room for the dead-letter headers (reason, detail up to 2000 bytes, position) on top of
+# the largest message a topic takes.
+DEAD_LETTER_HEADROOM_BYTES = 65_536
 
 
 @dataclass(frozen=True)
@@ -24,8 +27,20 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     tokens_file: Path | None = None
-    relay_poll_seconds: float = 0.05
+    # The relay is woken on every commit (in-process, and by PostgreSQL NOTIFY from other
+    # replicas); this poll is only the fallback.
+    relay_poll_seconds: float = 1.0
     topic_partitions: int = 3
+    # The largest message the relay's producer sends and the service's topics accept
+    # (max_request_size, max.message.bytes). Events are limited to half of it: see
+    # ``max_event_bytes``.
+    kafka_max_message_bytes: int = 1_048_576
+    kafka_compression: Literal["zstd", "lz4", "gzip", "none"] = "zstd"
+    # Largest HTTP request body a service reads.
+    max_request_bytes: int = 1_048_576
+    # A background flow (outbox relay, inbox consumer) that cannot make progress for
+    # longer than this shows as stalled on /health/status.
+    stall_seconds: float = 30.0
     # The library's aggregate cache, fast-forwarded from the store on every read (so
     # it stays correct with several replicas): hot aggregates are not replayed each time.
     aggregate_cache_size: int = 1000
@@ -40,6 +55,10 @@ class Settings:
             raise ValueError(f"MARKETFLOW_STORE must be 'sqlite' or 'postgres', not {store!r}")
         port_var = f"MARKETFLOW_{service.upper()}_PORT"
         tokens = env.get("MARKETFLOW_TOKENS_FILE")
+        compression = env.get("MARKETFLOW_KAFKA_COMPRESSION", cls.kafka_compression)
+        if compression not in ("zstd", "lz4", "gzip", "none"):
+            raise ValueError("MARKETFLOW_KAFKA_COMPRESSION must be zstd, lz4, gzip or none, "
+                             f"not {compression!r}")
         return cls(
             service=service,
             kafka_bootstrap=env.get("MARKETFLOW_KAFKA_BOOTSTRAP", cls.kafka_bootstrap),
@@ -50,9 +69,36 @@ class Settings:
             http_host=env.get("MARKETFLOW_HTTP_HOST", cls.http_host),
             http_port=int(env.get(port_var, DEFAULT_PORTS[service])),
             tokens_file=Path(tokens) if tokens else None,
-            relay_poll_seconds=float(env.get("MARKETFLOW_RELAY_POLL_SECONDS", "0.05")),
+            relay_poll_seconds=_positive(env, "MARKETFLOW_RELAY_POLL_SECONDS",
+                                         cls.relay_poll_seconds),
             aggregate_cache_size=int(env.get("MARKETFLOW_AGGREGATE_CACHE_SIZE", "1000")),
+            kafka_max_message_bytes=int(_positive(env, "MARKETFLOW_KAFKA_MAX_MESSAGE_BYTES",
+                                                  cls.kafka_max_message_bytes)),
+            kafka_compression=compression,  # type: ignore[arg-type]
+            max_request_bytes=int(_positive(env, "MARKETFLOW_MAX_REQUEST_BYTES",
+                                            cls.max_request_bytes)),
+            stall_seconds=_positive(env, "MARKETFLOW_STALL_SECONDS", cls.stall_seconds),
         )
+
+    @property
+    def max_event_bytes(self) -> int:
+        """The largest stored event a service may commit. Half the message limit leaves
+        room for the CloudEvents headers and for the published form of an event, which
+        can be somewhat larger than the stored one; so an event the broker would refuse
+        can never be committed (compression only adds to the margin)."""
+        return self.kafka_max_message_bytes // 2
+
+    @property
+    def dead_letter_max_message_bytes(self) -> int:
+        """Dead-letter topics (and the inbox's producer) take an upstream message as large
+        as the upstream topic allows plus the ``dlq_*`` headers, so dead-lettering never
+        fails on size and the consumer never loops on a message it meant to set aside."""
+        return self.kafka_max_message_bytes + DEAD_LETTER_HEADROOM_BYTES
+
+    @property
+    def kafka_compression_type(self) -> str | None:
+        """The producers' ``compression_type`` (aiokafka's spelling)."""
+        return None if self.kafka_compression == "none" else self.kafka_compression
 
     def topic(self, service: str | None = None) -> str:
         return f"{self.namespace}.{service or self.service}.events"
@@ -101,3 +147,22 @@ class Settings:
     @property
     def postgres_schema(self) -> str:
         return f"{self.namespace}_{self.service}".replace(".", "_").replace("-", "_")
+
+    @property
+    def commit_channel(self) -> str:
+        """PostgreSQL NOTIFY channel raised by every commit to this service's store, named
+        from its schema (channels are per database, schemas share one)."""
+        return f"{self.postgres_schema}_events"
+
+
+def _positive(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be greater than 0, not {raw!r}")
+    return value

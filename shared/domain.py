@@ -18,6 +18,7 @@ __all__ = [
     "Forbidden",
     "InvalidCommand",
     "NotFound",
+    "TooLarge",
     "event",
 ]
 
@@ -79,3 +80,9 @@ class Conflict(DomainError):
     """An illegal transition, or a lost race on an aggregate's version."""
 
     status_code = 409
+
+
+class TooLarge(DomainError):
+    """Bigger than a limit that keeps every event publishable; the message names it."""
+
+    status_code = 413

@@ -34,11 +34,14 @@ class RelayLeadership:
         if self._connection is None:
             self._connection = psycopg.connect(self.settings.postgres_url, autocommit=True)
         connection: psycopg.Connection[tuple[bool]] = self._connection  # type: ignore[assignment]
-        row = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.lock_key,)).fetchone()
-        acquired = bool(row and row[0])
-        if acquired:
-            log.info("leading the outbox relay", extra={"lock_key": self.lock_key})
-        return acquired
+        try:
+            row = connection.execute("SELECT pg_try_advisory_lock(%s)",
+                                     (self.lock_key,)).fetchone()
+        except psycopg.Error:
+            # A broken connection stays broken: drop it, so the next try reconnects.
+            self.release()
+            raise
+        return bool(row and row[0])
 
     def still_held(self) -> bool:
         """False when the lock's connection broke (and so the lock is gone)."""

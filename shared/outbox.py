@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,13 +20,16 @@ from pydantic import BaseModel
 from contracts import IntegrationEvent
 from shared import cloudevents
 from shared.application import ServiceApplication
+from shared.config import Settings
 from shared.domain import EventMeta
+from shared.health import RelayStatus, StallWatch
 from shared.leadership import RelayLeadership
 
 log = logging.getLogger(__name__)
 
 MIN_BACKOFF_SECONDS = 0.2
-MAX_BACKOFF_SECONDS = 30.0
+# Bounded low so that the relay resumes within seconds once the cause is fixed.
+MAX_BACKOFF_SECONDS = 5.0
 STANDBY_POLL_SECONDS = 1.0
 LEADERSHIP_CHECK_SECONDS = 5.0
 
@@ -33,18 +37,31 @@ Translator = Callable[[Any], IntegrationEvent | None]
 """Maps a stored domain event to the integration event others see, or None if private."""
 
 
+class RelayBlocked(Exception):
+    """The relay cannot get past one notification (the cause is chained)."""
+
+    def __init__(self, notification_id: int, error: BaseException, *, published: bool) -> None:
+        super().__init__(f"notification {notification_id}: {type(error).__name__}: {error}")
+        self.notification_id = notification_id
+        self.error = error
+        # The producer failed on it: after a refused batch aiokafka's idempotent
+        # producer answers OutOfOrderSequenceNumber forever, so it must be replaced.
+        self.published = published
+
+
 class OutboxRelay:
     def __init__(
         self,
         app: ServiceApplication,
-        producer: AIOKafkaProducer,
+        new_producer: Callable[[], AIOKafkaProducer],
         translate: Translator,
         *,
         batch_size: int = 500,
-        poll_seconds: float = 0.05,
+        poll_seconds: float = 1.0,
     ) -> None:
         self.app = app
-        self.producer = producer
+        self.new_producer = new_producer
+        self.producer: AIOKafkaProducer | None = None
         self.translate = translate
         self.topic = app.settings.topic()
         self.source = app.settings.event_source
@@ -54,17 +71,22 @@ class OutboxRelay:
         self.position = 0
         self.failures = 0
         self.leading = False
+        self.blocked_at: int | None = None
+        self.activity = "starting"
+        self.health = StallWatch("outbox relay", app.settings.stall_seconds, logger=log)
         self.leadership = RelayLeadership(app.settings, self.topic)
         self._wakeup = asyncio.Event()
 
     def wake(self) -> None:
-        """Ask for an immediate poll (called after a command commits)."""
+        """Ask for an immediate poll (call in the loop's thread: after a commit, through
+        ``loop.call_soon_threadsafe``)."""
         self._wakeup.set()
 
     async def run(self) -> None:
         """Relay forever. On any failure, start again from the recorded position: what
         was published but not recorded is published again, and consumers drop it."""
         backoff = MIN_BACKOFF_SECONDS
+        listener = CommitNotifications.start_for(self.app.settings, self._wake_from_thread())
         try:
             while True:
                 try:
@@ -72,63 +94,159 @@ class OutboxRelay:
                     backoff = MIN_BACKOFF_SECONDS
                 except asyncio.CancelledError:
                     raise
-                except Exception:
+                except Exception as error:
                     self.failures += 1
-                    log.exception("outbox relay failed; resuming from the recorded position",
-                                  extra={"topic": self.topic, "retry_in_seconds": backoff})
+                    blocked = error if isinstance(error, RelayBlocked) else None
+                    self.blocked_at = blocked.notification_id if blocked else None
+                    self.health.failed(blocked.error if blocked else error,
+                                       topic=self.topic, notification_id=self.blocked_at,
+                                       retry_in_seconds=backoff)
+                    if blocked is not None and blocked.published:
+                        await self._discard_producer()
+                    self.activity = f"retrying after a failure (every {backoff:g}s at most)"
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
         finally:
             self.leading = False
+            self.activity = "stopped"
+            if listener is not None:
+                await asyncio.to_thread(listener.stop)
+            await self._discard_producer()
             await asyncio.to_thread(self.leadership.release)
+
+    def _wake_from_thread(self) -> Callable[[], None]:
+        loop = asyncio.get_running_loop()
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody to wake
+                loop.call_soon_threadsafe(self.wake)
+
+        return wake
 
     async def _lead(self) -> None:
         """Wait to become the leader, then relay for as long as the lock is held."""
         while not await asyncio.to_thread(self.leadership.try_acquire):
+            self.activity = "standing by: another replica relays"
             await asyncio.sleep(STANDBY_POLL_SECONDS)
-        self.leading = True
         self.position = await asyncio.to_thread(self._recorded_position)
-        log.info("outbox relay starting", extra={"topic": self.topic, "position": self.position})
+        if not self.leading:
+            self.leading = True
+            self.health.progressed()  # leading from now on; the stall clock starts here
+            log.info("leading the outbox relay", extra={"topic": self.topic,
+                                                        "position": self.position})
         idle_since = time.monotonic()
         while True:
+            # Cleared before reading the log, so a commit during the read is not missed.
+            self._wakeup.clear()
             if await self.relay_once():
                 idle_since = time.monotonic()
                 continue
+            self.health.progressed()  # caught up
+            self.activity = "idle: everything committed is published"
             if time.monotonic() - idle_since > LEADERSHIP_CHECK_SECONDS:
                 if not await asyncio.to_thread(self.leadership.still_held):
                     self.leading = False
                     log.warning("lost the outbox relay lock; standing by")
                     return
                 idle_since = time.monotonic()
-            self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
 
     async def relay_once(self) -> int:
-        """Publish the next batch; returns how many notifications it covered."""
+        """Publish the next batch; returns how many notifications it covered.
+
+        Everything before the first notification Kafka did not acknowledge is recorded;
+        that one is raised as ``RelayBlocked``. While failing, notifications go one at a
+        time, so the one that cannot pass is named exactly and nothing behind it is
+        published ahead of it."""
+        limit = 1 if self.health.failing else self.batch_size
         notifications = await asyncio.to_thread(
-            self.app.recorder.select_notifications,
-            start=self.position + 1, limit=self.batch_size,
+            self.app.recorder.select_notifications, start=self.position + 1, limit=limit,
         )
         if not notifications:
             return 0
-        deliveries = []
+        first, last = notifications[0].id, notifications[-1].id
+        span = f"{first}" if first == last else f"{first}..{last}"
+        blocked: RelayBlocked | None = None
+        deliveries: list[tuple[int, asyncio.Future[Any]]] = []
+        self.activity = f"publishing notifications {span}"
         for notification in notifications:
-            message = self._message_for(notification)
-            if message is not None:
-                key, body, headers = message
-                deliveries.append(
-                    await self.producer.send(self.topic, value=body, key=key, headers=headers)
-                )
+            try:
+                message = self._message_for(notification)
+            except Exception as error:  # e.g. an event its translation cannot read
+                blocked = RelayBlocked(notification.id, error, published=False)
+                break
+            if message is None:
+                continue
+            key, body, headers = message
+            try:
+                producer = await self._producer()
+                deliveries.append((notification.id, await producer.send(
+                    self.topic, value=body, key=key, headers=headers)))
+            except Exception as error:  # e.g. too large, broker unreachable
+                blocked = RelayBlocked(notification.id, error, published=True)
+                break
         # Every message acknowledged by all in-sync replicas before the position moves.
-        await asyncio.gather(*deliveries)
-        last = notifications[-1].id
-        await self.before_recording_position(last)
-        await asyncio.to_thread(
-            self.app.recorder.insert_tracking, Tracking(self.position_name, last)
-        )
-        self.position = last
+        self.activity = f"waiting for Kafka to acknowledge notifications {span}"
+        results = await asyncio.gather(*(d for _, d in deliveries), return_exceptions=True)
+        for (notification_id, _), result in zip(deliveries, results, strict=True):
+            if isinstance(result, BaseException):
+                blocked = RelayBlocked(notification_id, result, published=True)
+                break
+        covered = last if blocked is None else blocked.notification_id - 1
+        if covered > self.position:
+            await self.before_recording_position(covered)
+            await asyncio.to_thread(
+                self.app.recorder.insert_tracking, Tracking(self.position_name, covered)
+            )
+            self.position = covered
+            self.blocked_at = None
+            self.health.progressed()
+        if blocked is not None:
+            raise blocked
         return len(notifications)
+
+    async def _producer(self) -> AIOKafkaProducer:
+        if self.producer is None:
+            producer = self.new_producer()
+            try:
+                await producer.start()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+                raise
+            self.producer = producer
+        return self.producer
+
+    async def _discard_producer(self) -> None:
+        producer, self.producer = self.producer, None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+
+    async def status(self, running: bool) -> RelayStatus:
+        """Where the relay is against the store's head; re-evaluates its state."""
+        try:
+            head: int | None = await asyncio.to_thread(self.app.max_notification_id)
+        except Exception:  # the relay itself reports the store's errors
+            head = None
+        position = self.position
+        if not running:
+            state = "stopped"
+        elif not self.leading and self.leadership.exclusive:
+            # Another replica relays: its recorded position is in the shared store.
+            with contextlib.suppress(Exception):
+                position = await asyncio.to_thread(self._recorded_position)
+            state = "standby"
+        else:
+            state = self.health.observe(behind=None if head is None else head > position)
+        snapshot = self.health.snapshot()
+        snapshot["state"] = state
+        return RelayStatus(
+            **snapshot, topic=self.topic, leading=self.leading, position=position,
+            head=head, lag=None if head is None else max(head - position, 0),
+            blocked_at=self.blocked_at, activity=self.activity if running else "stopped",
+        )
 
     async def before_recording_position(self, notification_id: int) -> None:
         """Seam for fault-injection tests (a crash between publish and bookkeeping)."""
@@ -173,3 +291,54 @@ def translate_by_type(
         return build(domain_event) if build else None
 
     return translate
+
+
+class CommitNotifications:
+    """PostgreSQL LISTEN on the store's commit channel, in a thread of its own: every
+    replica's commit (the recorder NOTIFYs in each inserting transaction) wakes this
+    replica's relay, so the leader publishes at once whoever committed."""
+
+    def __init__(self, settings: Settings, on_commit: Callable[[], None]) -> None:
+        self.settings = settings
+        self.on_commit = on_commit
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._listen, daemon=True,
+                                        name=f"{settings.service}-commit-listener")
+
+    @classmethod
+    def start_for(cls, settings: Settings, on_commit: Callable[[], None]
+                  ) -> CommitNotifications | None:
+        """A started listener on PostgreSQL; None on SQLite (one process: the in-process
+        commit listener is enough)."""
+        if settings.store != "postgres":
+            return None
+        listener = cls(settings, on_commit)
+        listener._thread.start()
+        return listener
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+
+    def _listen(self) -> None:
+        import psycopg
+        from psycopg import sql
+
+        backoff = MIN_BACKOFF_SECONDS
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(self.settings.postgres_url, autocommit=True,
+                                     connect_timeout=5) as connection:
+                    connection.execute(sql.SQL("LISTEN {}").format(
+                        sql.Identifier(self.settings.commit_channel)))
+                    backoff = MIN_BACKOFF_SECONDS
+                    self.on_commit()  # commits while (re)connecting were not heard
+                    while not self._stopping.is_set():
+                        # Returns at least every second, so stop() is honoured.
+                        for _ in connection.notifies(timeout=1.0):
+                            self.on_commit()
+            except Exception:
+                # The fallback poll still runs; only latency suffers meanwhile.
+                log.debug("commit listener lost its connection; reconnecting", exc_info=True)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)

@@ -9,23 +9,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import logs
 from shared.application import ServiceApplication
 from shared.auth import TokenRegistry
 from shared.config import SERVICES, Settings
 from shared.domain import DomainError
+from shared.health import (
+    ConsumerWatch,
+    InboxStatus,
+    JobStatus,
+    ServiceStatus,
+    describe_error,
+    overall,
+)
 from shared.inbox import Inbox
 from shared.outbox import OutboxRelay, Translator
 from shared.projections import Projection, open_projections
@@ -62,21 +73,20 @@ class ServiceRuntime:
         self.broker: KafkaBroker | None = None
         self.relay: OutboxRelay | None = None
         self.inbox: Inbox | None = None
+        self.consumer_watch: ConsumerWatch | None = None
         self._relay_task: asyncio.Task[None] | None = None
+        self._watch_task: asyncio.Task[None] | None = None
         self._background_tasks: list[asyncio.Task[None]] = []
         self._read_models_wakeup = asyncio.Event()
+        self._stopped = False
 
     async def start(self) -> None:
         settings = self.settings
         await ensure_topics(settings, settings.topic(), *map(settings.topic, self.parts.upstream))
         await asyncio.to_thread(open_projections, self.parts.views)
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap,
-            enable_idempotence=True,
-            acks="all",
-            linger_ms=5,
-            client_id=f"{settings.namespace}.{settings.service}.relay",
-        )
+        # The inbox's producer (dead letters); the relay makes its own, see OutboxRelay.
+        self.producer = new_producer(settings, "inbox",
+                                     max_request_size=settings.dead_letter_max_message_bytes)
         await self.producer.start()
         self.broker = KafkaBroker(
             settings.kafka_bootstrap,
@@ -85,9 +95,11 @@ class ServiceRuntime:
         )
         self.inbox = Inbox(self.application, self.broker, self.producer, self.parts.upstream)
         self.relay = OutboxRelay(
-            self.application, self.producer, self.parts.translate,
+            self.application, lambda: new_producer(settings, "relay"), self.parts.translate,
             poll_seconds=settings.relay_poll_seconds,
         )
+        self.consumer_watch = ConsumerWatch("inbox consumer", settings.stall_seconds)
+        self._wake_relay_on_commit(self.relay)
         await self.broker.start()
         self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
         self._relay_task.add_done_callback(_log_task_death)
@@ -99,6 +111,7 @@ class ServiceRuntime:
             job_task = asyncio.create_task(job(), name=getattr(job, "__name__", "background"))
             job_task.add_done_callback(_log_task_death)
             self._background_tasks.append(job_task)
+        self._watch_task = asyncio.create_task(self._watch(), name="flow-watch")
         log.info("service started", extra={"topic": settings.topic(),
                                            "upstream": list(self.parts.upstream)})
 
@@ -121,12 +134,29 @@ class ServiceRuntime:
                 await asyncio.wait_for(self._read_models_wakeup.wait(),
                                        timeout=READ_MODEL_POLL_SECONDS)
 
+    def _wake_relay_on_commit(self, relay: OutboxRelay) -> None:
+        """Every commit of this process (commands, inbound batches, jobs; any thread)
+        wakes the relay and the read-model follower at once instead of at their polls."""
+        loop = asyncio.get_running_loop()
+
+        def woken() -> None:
+            relay.wake()
+            self.wake_read_models()
+
+        def wake() -> None:
+            if not self._stopped:
+                with contextlib.suppress(RuntimeError):  # the loop is closed
+                    loop.call_soon_threadsafe(woken)
+
+        self.application.add_commit_listener(wake)
+
     async def stop(self) -> None:
-        for task in [*self._background_tasks, self._relay_task]:
+        for task in [self._watch_task, *self._background_tasks, self._relay_task]:
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        self._stopped = True
         if self.broker is not None:
             await self.broker.stop()
         if self.producer is not None:
@@ -135,16 +165,86 @@ class ServiceRuntime:
         log.info("service stopped")
 
     async def readiness(self) -> dict[str, str]:
+        """Can this process serve requests? Only its store decides: with Kafka away,
+        commands still commit and the outbox buffers them (see ``status``)."""
         problems = {}
         try:
             await asyncio.to_thread(self.application.max_notification_id)
         except Exception as error:
             problems["store"] = f"unreachable: {error}"
-        if self.broker is None or not await self.broker.ping(timeout=2.0):
-            problems["kafka"] = "unreachable"
-        if self._relay_task is None or self._relay_task.done():
-            problems["outbox"] = "relay is not running"
         return problems
+
+    async def status(self) -> ServiceStatus:
+        """Each background flow: where it is, whether it moves, and if not, why."""
+        relay = None
+        if self.relay is not None:
+            running = self._relay_task is not None and not self._relay_task.done()
+            relay = await self.relay.status(running)
+        inbox = await self._inbox_status()
+        jobs = [_job_status(task) for task in self._background_tasks]
+        return ServiceStatus(
+            service=self.settings.service, status=overall(relay, inbox, jobs),
+            checked_at=datetime.now(UTC), stall_seconds=self.settings.stall_seconds,
+            relay=relay, inbox=inbox, jobs=jobs,
+        )
+
+    async def _inbox_status(self) -> InboxStatus | None:
+        inbox, watch = self.inbox, self.consumer_watch
+        if inbox is None or watch is None or not inbox.topics:
+            return None
+        if inbox.last_error is not None:
+            watch.consumer_failed(*inbox.last_error)
+        partitions = await watch.sample(self._inbox_consumer())
+        return InboxStatus(
+            **{**watch.watch.snapshot(), "state": watch.state},
+            group=self.settings.consumer_group, topics=list(inbox.topics),
+            partitions=partitions, applied=inbox.applied, duplicates=inbox.duplicates,
+            dead_lettered=inbox.dead_lettered,
+        )
+
+    def _inbox_consumer(self) -> AIOKafkaConsumer | None:
+        if self.broker is None:
+            return None
+        for subscriber in self.broker.subscribers:
+            consumer = getattr(subscriber, "consumer", None)
+            if isinstance(consumer, AIOKafkaConsumer):
+                return consumer
+        return None
+
+    async def _watch(self) -> None:
+        """Evaluate the flows regularly, so a stall is logged (once) even when nobody
+        asks /health/status."""
+        interval = min(max(self.settings.stall_seconds / 3, 0.2), 5.0)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.status()
+            except Exception:
+                log.warning("could not evaluate the background flows", exc_info=True)
+
+
+def _job_status(task: asyncio.Task[None]) -> JobStatus:
+    if not task.done():
+        return JobStatus(name=task.get_name(), state="running")
+    if task.cancelled():
+        return JobStatus(name=task.get_name(), state="stopped")
+    error = task.exception()
+    return JobStatus(name=task.get_name(), state="died" if error else "stopped",
+                     error=describe_error(error) if error else None)
+
+
+def new_producer(settings: Settings, role: str, max_request_size: int | None = None
+                 ) -> AIOKafkaProducer:
+    """A producer whose limits agree with the topics' (see ``ensure_topics``)."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        compression_type=settings.kafka_compression_type,
+        max_request_size=max_request_size or settings.kafka_max_message_bytes,
+        client_id=f"{settings.namespace}.{settings.service}.{role}",
+    )
 
 
 def _log_task_death(task: asyncio.Task[None]) -> None:
@@ -154,7 +254,8 @@ def _log_task_death(task: asyncio.Task[None]) -> None:
 
 
 async def ensure_topics(settings: Settings, *topics: str) -> None:
-    """Create the topics (and their dead-letter topics) if they do not exist yet."""
+    """Create the topics (and their dead-letter topics) if they do not exist yet, taking
+    messages as large as the producers send (existing topics are left as they are)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
@@ -163,7 +264,10 @@ async def ensure_topics(settings: Settings, *topics: str) -> None:
         if wanted:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([
-                    NewTopic(name, num_partitions=settings.topic_partitions, replication_factor=1)
+                    NewTopic(name, num_partitions=settings.topic_partitions, replication_factor=1,
+                             topic_configs={"max.message.bytes": str(
+                                 settings.dead_letter_max_message_bytes if name.endswith(".dlq")
+                                 else settings.kafka_max_message_bytes)})
                     for name in sorted(wanted)
                 ])
     finally:
@@ -190,21 +294,12 @@ def create_http_app(settings: Settings, build: Builder,
     )
     app.state.runtime = runtime
     app.state.tokens = tokens or TokenRegistry.from_file(settings.tokens_file)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.include_router(parts.router)
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
         return JSONResponse(status_code=error.status_code, content={"detail": str(error)})
-
-    @app.middleware("http")
-    async def wake_relay_after_writes(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if request.method not in ("GET", "HEAD", "OPTIONS") and runtime.relay is not None:
-            runtime.relay.wake()
-            runtime.wake_read_models()
-        return response
 
     @app.get("/health/live", tags=["health"])
     async def live() -> dict[str, str]:
@@ -212,12 +307,83 @@ def create_http_app(settings: Settings, build: Builder,
 
     @app.get("/health/ready", tags=["health"])
     async def ready() -> JSONResponse:
+        """Can serve requests: the store answers. Kafka is not asked (the outbox buffers
+        while it is away); see /health/status for the flows."""
         problems = await runtime.readiness()
         if problems:
             return JSONResponse(status_code=503, content={"status": "not ready", **problems})
         return JSONResponse(content={"status": "ready", "service": settings.service})
 
+    @app.get("/health/status", tags=["health"], response_model=ServiceStatus,
+             responses={503: {"model": ServiceStatus,
+                              "description": "degraded: a flow is stalled or stopped"}})
+    async def flow_status() -> JSONResponse:
+        """The background flows: outbox relay (position against the store's head) and
+        inbox consumer (committed against end offset per partition), with lag, last
+        error and since when a flow stalled. 503 while degraded."""
+        report = await runtime.status()
+        return JSONResponse(status_code=503 if report.degraded else 200,
+                            content=report.model_dump(mode="json"))
+
     return app
+
+
+class RequestTooLarge(HTTPException):
+    """Raised while reading a body past the limit; FastAPI answers it like any
+    HTTPException (its body parsing would turn other errors into a 400)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(status_code=413, detail=(
+            f"request body: larger than the limit of {max_bytes:,} bytes "
+            "(MARKETFLOW_MAX_REQUEST_BYTES)"))
+
+
+class BodyLimit:
+    """Refuses request bodies over ``max_bytes`` with 413 naming the limit: at once by
+    Content-Length, or while streaming a body sent without one."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await self._refuse(send)
+            return
+        received = 0
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise RequestTooLarge(self.max_bytes)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except RequestTooLarge:
+            if response_started:
+                raise
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = JSONResponse(status_code=413,
+                                content={"detail": RequestTooLarge(self.max_bytes).detail})
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
 
 
 def serve(service: str, build: Builder) -> None:

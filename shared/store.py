@@ -12,6 +12,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
 from shared.config import Settings
+from shared.domain import TooLarge
 
 
 class OrjsonTranscoder(Transcoder):
@@ -28,13 +29,23 @@ class OrjsonTranscoder(Transcoder):
 
 
 class PydanticMapper(Mapper[UUID]):
+    # Set by ServiceApplication: events are mapped right before they are inserted, so
+    # refusing here refuses the whole save before anything is committed.
+    max_state_bytes: int | None = None
+
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        state = cast(BaseModel, domain_event).model_dump(mode="json")
+        state = self.transcoder.encode(cast(BaseModel, domain_event).model_dump(mode="json"))
+        if self.max_state_bytes is not None and len(state) > self.max_state_bytes:
+            raise TooLarge(
+                f"{type(domain_event).__qualname__}: this change would be stored as an event "
+                f"of {len(state):,} bytes; the limit is {self.max_state_bytes:,} bytes per "
+                "event (half of MARKETFLOW_KAFKA_MAX_MESSAGE_BYTES); make it smaller"
+            )
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
             topic=get_topic(type(domain_event)),
-            state=self.transcoder.encode(state),
+            state=state,
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -191,3 +191,20 @@ async def publish_raw(bootstrap: str, topic: str, messages: list[RawMessage]) ->
             await producer.send_and_wait(topic, body, key=key, headers=headers)
     finally:
         await producer.stop()
+
+
+@dataclass(frozen=True)
+class TunedEnvironment(Environment):
+    """The same environment, its services running with some settings changed."""
+
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+    def settings(self, service: str) -> Settings:
+        return replace(super().settings(service), **dict(self.overrides))
+
+
+def tuned(env: Environment, **overrides: Any) -> Environment:
+    """E.g. ``tuned(env, stall_seconds=1.0)``: same namespace, stores and broker."""
+    base = {f.name: getattr(env, f.name) for f in fields(Environment)}
+    return TunedEnvironment(**base, overrides=tuple(overrides.items()))
+

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from services.planning.application import PlanningApplication
@@ -37,6 +37,10 @@ from shared.paging import Paging, paged
 Actor = Annotated[AuthenticatedMember, Depends(current_member)]
 TeamId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 MemberId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
+# Role, member and queue names in request bodies; bounded like the directory's ids.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MAX_ROLES = 100
+MAX_GOALS = 50
 YAML_MEDIA_TYPE = "application/yaml"
 ICS_MEDIA_TYPE = "text/calendar"
 MAX_CALENDAR_DAYS = 800
@@ -79,13 +83,15 @@ class PlanCampaign(BaseModel):
         default=None, description="or schedule forward from this date; the launch follows")
     team_id: str | None = Field(default=None, max_length=64, pattern=ID_PATTERN,
                                 description="whose calendar (holidays, closed days) to use")
-    assignments: dict[str, str] = Field(
-        default_factory=dict, description="role -> member id holding it in this campaign"
+    assignments: dict[Name, Name] = Field(
+        default_factory=dict, max_length=MAX_ROLES,
+        description="role -> member id holding it in this campaign"
     )
-    queues: dict[str, str] = Field(
-        default_factory=dict, description="role -> team queue its tasks land in"
+    queues: dict[Name, Name] = Field(
+        default_factory=dict, max_length=MAX_ROLES,
+        description="role -> team queue its tasks land in"
     )
-    goal_ids: list[UUID] = Field(default_factory=list)
+    goal_ids: list[UUID] = Field(default_factory=list, max_length=MAX_GOALS)
     not_before: dt.date | None = Field(
         default=None, description="report tasks that would start earlier (default: today)")
 
@@ -123,7 +129,7 @@ class Cancel(BaseModel):
 class LinkGoals(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    goal_ids: list[UUID] = Field(min_length=1)
+    goal_ids: list[UUID] = Field(min_length=1, max_length=MAX_GOALS)
 
 
 class RecordMeasurement(BaseModel):

@@ -36,7 +36,7 @@ from services.planning.domain import (
 )
 from services.planning.domain.calendar import WorkingCalendar
 from services.planning.domain.scheduling import Schedule, ScheduleError, schedule
-from shared.application import ServiceApplication
+from shared.application import ServiceApplication, retry_lost_races
 from shared.domain import DomainError, EventMeta, InvalidCommand, NotFound
 
 if TYPE_CHECKING:
@@ -150,6 +150,7 @@ class PlanningApplication(ServiceApplication):
             start_date=start_date, goal_ids=goal_ids, routine_id=routine_id,
         )
 
+    @retry_lost_races
     def reschedule_campaign(self, campaign_id: UUID, launch_date: dt.date, meta: EventMeta,
                             not_before: dt.date | None = None) -> Campaign:
         campaign = self.campaign(campaign_id)
@@ -161,6 +162,7 @@ class PlanningApplication(ServiceApplication):
         self.save_or_conflict(campaign)
         return campaign
 
+    @retry_lost_races
     def migrate_campaign(self, campaign_id: UUID, playbook_version: int,
                          meta: EventMeta) -> Campaign:
         campaign = self.campaign(campaign_id)
@@ -172,18 +174,21 @@ class PlanningApplication(ServiceApplication):
         self.save_or_conflict(campaign)
         return campaign
 
+    @retry_lost_races
     def cancel_campaign(self, campaign_id: UUID, reason: str, meta: EventMeta) -> Campaign:
         campaign = self.campaign(campaign_id)
         campaign.cancel(reason, meta)
         self.save_or_conflict(campaign)
         return campaign
 
+    @retry_lost_races
     def complete_campaign(self, campaign_id: UUID, meta: EventMeta) -> Campaign:
         campaign = self.campaign(campaign_id)
         campaign.complete(meta)
         self.save_or_conflict(campaign)
         return campaign
 
+    @retry_lost_races
     def link_goals(self, campaign_id: UUID, goal_ids: list[UUID], meta: EventMeta) -> Campaign:
         campaign = self.campaign(campaign_id)
         for goal_id in goal_ids:

@@ -140,7 +140,10 @@ async def test_relay_crash_after_publish_republishes_and_applies_once(
             assert runtime.relay is not None
 
             async def crash(notification_id: int) -> None:
-                raise RelayCrash(f"died before recording position {notification_id}")
+                # The playbook (1) is relayed normally; the process dies after Kafka
+                # acknowledged the campaign (2), before recording that position.
+                if notification_id >= 2:
+                    raise RelayCrash(f"died before recording position {notification_id}")
 
             runtime.relay.before_recording_position = crash  # type: ignore[method-assign]
 
@@ -157,7 +160,8 @@ async def test_relay_crash_after_publish_republishes_and_applies_once(
     opened = len(campaign["tasks"])
     await eventually(lambda: _async(count_events(execution, Task.Opened) == opened),  # type: ignore[attr-defined]
                      what="execution to apply the campaign")
-    assert planning.application.recorder.max_tracking_id(relay.position_name) is None
+    # Never recorded past the campaign (the playbook may have shared its batch).
+    assert (planning.application.recorder.max_tracking_id(relay.position_name) or 0) < 2
     await planning.stop()
     duplicates_before = inbox.duplicates
 
@@ -167,8 +171,8 @@ async def test_relay_crash_after_publish_republishes_and_applies_once(
         assert relay is not None
         await eventually(lambda: _async(relay.position >= planning.application
                                         .max_notification_id()), what="relay to catch up")
-        # Both events (the playbook and the campaign) come again.
-        await eventually(lambda: _async(inbox.duplicates >= duplicates_before + 2),
+        # The campaign comes again.
+        await eventually(lambda: _async(inbox.duplicates >= duplicates_before + 1),
                          what="execution to receive the re-published events")
         assert count_events(execution, Task.Opened) == len(campaign["tasks"])  # type: ignore[attr-defined]
         assert count_events(execution, Task.Assigned) == len(campaign["tasks"])  # type: ignore[attr-defined]

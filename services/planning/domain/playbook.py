@@ -18,6 +18,18 @@ from shared.domain import Aggregate, Conflict, EventMeta, InvalidCommand, event
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
+# How big a playbook may be. Checked on define and revise only (validate_spec), never
+# on the stored model, so playbooks stored before a limit existed still load. A playbook
+# within these limits can still be refused if its texts add up to an event too large to
+# publish (ServiceApplication's event size limit, 413).
+MAX_PHASES = 50
+MAX_TASKS = 500
+MAX_ROLES = 100
+MAX_LINKS = 50
+"""Per task: predecessors, consulted roles, informed roles."""
+MAX_APPROVAL_STEPS = 10
+MAX_ROLE_LENGTH = 64
+
 
 class DateRule(BaseModel):
     """When a task is due. ``anchor``: ``offset_working_days`` working days from the
@@ -149,6 +161,7 @@ def validate_spec(spec: PlaybookSpec) -> PlaybookSpec:
     name = spec.name.strip()
     if not name:
         raise InvalidCommand("name: must not be blank")
+    check_size(spec)
     phase_keys = [phase.key for phase in spec.phases]
     _no_duplicates("phases", phase_keys, "phase keys")
     tasks = spec.tasks
@@ -172,6 +185,37 @@ def validate_spec(spec: PlaybookSpec) -> PlaybookSpec:
     except ScheduleError as error:
         raise InvalidCommand(str(error)) from None
     return spec.model_copy(update={"name": name})
+
+
+def check_size(spec: PlaybookSpec) -> None:
+    """``InvalidCommand`` naming the limit a playbook exceeds (checked before anything
+    that grows with its size)."""
+    _at_most("phases", len(spec.phases), MAX_PHASES, "phases")
+    _at_most("tasks", len(spec.tasks), MAX_TASKS, "tasks")
+    _at_most("roles", len(spec.roles), MAX_ROLES, "roles")
+    _short_names("roles", spec.roles)
+    for task in spec.tasks:
+        field = f"tasks.{task.key}"
+        _at_most(f"{field}.depends_on", len(task.depends_on), MAX_LINKS, "predecessors")
+        _at_most(f"{field}.consulted", len(task.consulted), MAX_LINKS, "roles")
+        _at_most(f"{field}.informed", len(task.informed), MAX_LINKS, "roles")
+        _at_most(f"{field}.approval_chain", len(task.approval_chain), MAX_APPROVAL_STEPS,
+                 "steps")
+        _short_names(f"{field}.depends_on", task.depends_on)
+        _short_names(f"{field}.consulted", task.consulted)
+        _short_names(f"{field}.informed", task.informed)
+
+
+def _at_most(field: str, count: int, limit: int, what: str) -> None:
+    if count > limit:
+        raise InvalidCommand(f"{field}: at most {limit} {what}, not {count}")
+
+
+def _short_names(field: str, names: list[str]) -> None:
+    for name in names:
+        if len(name) > MAX_ROLE_LENGTH:
+            raise InvalidCommand(f"{field}: {name[:20]}...: at most {MAX_ROLE_LENGTH} "
+                                 f"characters, not {len(name)}")
 
 
 def _no_duplicates(field: str, values: list[str], what: str) -> None:
