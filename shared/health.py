@@ -199,6 +199,16 @@ class InboxStatus(FlowStatus):
     dead_lettered: int
 
 
+class ReadModelStatus(FlowStatus):
+    """A read model (persisted projection) following the service's own log."""
+
+    name: str
+    version: int
+    position: int = Field(description="last notification id folded into its tables")
+    head: int | None = Field(description="the store's last notification id (None: unreadable)")
+    lag: int | None = Field(description="notifications committed and not yet folded")
+
+
 class JobStatus(BaseModel):
     name: str
     state: Literal["running", "stopped", "died"]
@@ -213,6 +223,7 @@ class ServiceStatus(BaseModel):
     stall_seconds: float
     relay: RelayStatus | None
     inbox: InboxStatus | None
+    read_models: list[ReadModelStatus] = Field(default_factory=list)
     jobs: list[JobStatus]
 
     @property
@@ -221,8 +232,9 @@ class ServiceStatus(BaseModel):
 
 
 def overall(relay: RelayStatus | None, inbox: InboxStatus | None,
-            jobs: list[JobStatus]) -> Literal["healthy", "degraded"]:
-    states = [flow.state for flow in (relay, inbox) if flow is not None]
+            jobs: list[JobStatus], read_models: list[ReadModelStatus] | None = None,
+            ) -> Literal["healthy", "degraded"]:
+    states = [flow.state for flow in (relay, inbox, *(read_models or [])) if flow is not None]
     bad = _SEVERITY[worst(*states)] >= 2 or any(job.state == "died" for job in jobs)
     return "degraded" if bad else "healthy"
 

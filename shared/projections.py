@@ -36,7 +36,7 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import resolve_topic
 
 from shared.application import ServiceApplication
-from shared.domain import InvalidCommand
+from shared.domain import DomainError, InvalidCommand
 
 log = logging.getLogger(__name__)
 
@@ -293,7 +293,13 @@ class Projection:
                     start=self.position + 1, limit=PAGE_SIZE)
                 if not notifications:
                     break
-                result.applied += self._apply_page(notifications)
+                try:
+                    result.applied += self._apply_page(notifications)
+                except Exception as error:
+                    raise ReadModelUnavailable(
+                        f"read model {self.name} cannot fold notifications "
+                        f"{notifications[0].id}-{notifications[-1].id}: "
+                        f"{type(error).__name__}: {error}; see /health/status") from error
                 if progress:
                     progress(self.position, max(head, self.position))
                 if len(notifications) < PAGE_SIZE:
@@ -422,6 +428,13 @@ class Projection:
         return tuple(row[name] for name in table.primary_key)
 
 
+class ReadModelUnavailable(DomainError):
+    """A read model that cannot fold what was committed: answering from it would be
+    silently stale, so queries get a 503 naming it until it catches up."""
+
+    status_code = 503
+
+
 class _PositionMoved(Exception):
     def __init__(self, position: int) -> None:
         super().__init__(position)
@@ -433,7 +446,12 @@ def open_projections(projections: Sequence[Projection]) -> None:
     then apply what was committed while the service was down."""
     for projection in projections:
         projection.ensure_open()
-        caught = projection.catch_up()
+        try:
+            caught = projection.catch_up()
+        except ReadModelUnavailable:
+            # The service still starts: the follower retries, /health/status shows it.
+            log.exception("read model cannot catch up", extra={"projection": projection.name})
+            continue
         log.info("read model ready", extra={
             "projection": projection.name, "loaded_position": projection.loaded_position,
             "position": caught.position, "applied": caught.applied})

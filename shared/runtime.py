@@ -33,7 +33,9 @@ from shared.health import (
     ConsumerWatch,
     InboxStatus,
     JobStatus,
+    ReadModelStatus,
     ServiceStatus,
+    StallWatch,
     describe_error,
     overall,
 )
@@ -78,6 +80,7 @@ class ServiceRuntime:
         self._watch_task: asyncio.Task[None] | None = None
         self._background_tasks: list[asyncio.Task[None]] = []
         self._read_models_wakeup = asyncio.Event()
+        self._read_model_watches: dict[str, StallWatch] = {}
         self._stopped = False
 
     async def start(self) -> None:
@@ -115,6 +118,27 @@ class ServiceRuntime:
         log.info("service started", extra={"topic": settings.topic(),
                                            "upstream": list(self.parts.upstream)})
 
+    def _read_model_watch(self, view: Projection) -> StallWatch:
+        if view.name not in self._read_model_watches:
+            self._read_model_watches[view.name] = StallWatch(
+                f"read model {view.name}", self.settings.stall_seconds)
+        return self._read_model_watches[view.name]
+
+    async def _read_model_status(self) -> list[ReadModelStatus]:
+        try:
+            head: int | None = await asyncio.to_thread(self.application.max_notification_id)
+        except Exception:
+            head = None
+        statuses = []
+        for view in self.parts.views:
+            watch = self._read_model_watch(view)
+            watch.observe(None if head is None else view.position < head)
+            statuses.append(ReadModelStatus(
+                **watch.snapshot(), name=view.name, version=view.version,
+                position=view.position, head=head,
+                lag=None if head is None else max(head - view.position, 0)))
+        return statuses
+
     def wake_read_models(self) -> None:
         self._read_models_wakeup.set()
 
@@ -123,11 +147,17 @@ class ServiceRuntime:
         for read-your-writes), so the query after a burst of events does not fold it."""
         while True:
             self._read_models_wakeup.clear()
-            try:
-                for view in self.parts.views:
+            failed = False
+            for view in self.parts.views:
+                watch = self._read_model_watch(view)
+                try:
                     await asyncio.to_thread(view.catch_up)
-            except Exception:
-                log.exception("read models could not catch up; retrying")
+                except Exception as error:
+                    failed = True
+                    watch.failed(error, projection=view.name, position=view.position)
+                else:
+                    watch.progressed()
+            if failed:
                 await asyncio.sleep(READ_MODEL_RETRY_SECONDS)
                 continue
             with contextlib.suppress(TimeoutError):
@@ -181,11 +211,13 @@ class ServiceRuntime:
             running = self._relay_task is not None and not self._relay_task.done()
             relay = await self.relay.status(running)
         inbox = await self._inbox_status()
+        read_models = await self._read_model_status()
         jobs = [_job_status(task) for task in self._background_tasks]
         return ServiceStatus(
-            service=self.settings.service, status=overall(relay, inbox, jobs),
+            service=self.settings.service,
+            status=overall(relay, inbox, jobs, read_models),
             checked_at=datetime.now(UTC), stall_seconds=self.settings.stall_seconds,
-            relay=relay, inbox=inbox, jobs=jobs,
+            relay=relay, inbox=inbox, read_models=read_models, jobs=jobs,
         )
 
     async def _inbox_status(self) -> InboxStatus | None:
