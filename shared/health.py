@@ -283,8 +283,8 @@ class ConsumerWatch:
             if tp not in assigned:  # revoked: another replica holds it now
                 del self.partitions[tp]
         try:
-            offsets = await asyncio.wait_for(_offsets(consumer, assigned),
-                                             timeout=OFFSETS_TIMEOUT_SECONDS)
+            async with asyncio.timeout(OFFSETS_TIMEOUT_SECONDS):
+                offsets = await _offsets(consumer, assigned)
         except Exception as error:  # broker away: lag unknown, counts as behind
             self.watch.failed(f"cannot read offsets from Kafka: {describe_error(error)}")
             return [self._status(tp, self._entry(tp).committed, None) for tp in assigned]

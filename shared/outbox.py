@@ -24,6 +24,7 @@ from shared.config import Settings
 from shared.domain import EventMeta
 from shared.health import RelayStatus, StallWatch
 from shared.leadership import RelayLeadership
+from shared.waiting import wait_for_event
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +150,7 @@ class OutboxRelay:
                     log.warning("lost the outbox relay lock; standing by")
                     return
                 idle_since = time.monotonic()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
+            await wait_for_event(self._wakeup, self.poll_seconds)
 
     async def relay_once(self) -> int:
         """Publish the next batch; returns how many notifications it covered.

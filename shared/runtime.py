@@ -42,6 +42,7 @@ from shared.health import (
 from shared.inbox import Inbox
 from shared.outbox import OutboxRelay, Translator
 from shared.projections import Projection, open_projections
+from shared.waiting import wait_for_event
 
 log = logging.getLogger(__name__)
 READ_MODEL_POLL_SECONDS = 0.5
@@ -160,9 +161,7 @@ class ServiceRuntime:
             if failed:
                 await asyncio.sleep(READ_MODEL_RETRY_SECONDS)
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._read_models_wakeup.wait(),
-                                       timeout=READ_MODEL_POLL_SECONDS)
+            await wait_for_event(self._read_models_wakeup, READ_MODEL_POLL_SECONDS)
 
     def _wake_relay_on_commit(self, relay: OutboxRelay) -> None:
         """Every commit of this process (commands, inbound batches, jobs; any thread)
