@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 # Attempts at a command that keeps losing optimistic-concurrency races to other writers.
 MAX_CONFLICT_RETRIES = 5
+# Stored events per inbound transaction. PostgreSQL inserts of ~7-14k events in one go
+# were seen to hang forever in psycopg's pipeline (the server waiting in ClientRead);
+# a batch of 500 messages can produce that many, so it is recorded in chunks.
+MAX_EVENTS_PER_TRANSACTION = 1000
 
 
 class ServiceApplication(Application[UUID]):
@@ -153,12 +157,13 @@ class ServiceApplication(Application[UUID]):
 
     def process_inbound_batch(self, batch: Sequence[tuple[InboundEvent, Delivery | None]]
                               ) -> tuple[int, int]:
-        """Apply consecutive events of one partition in one transaction; returns
-        (applied, duplicates). Which ones were applied before is one query for the whole
-        batch; the batch's new identities are recorded with its events, so it is applied
-        all at once or not at all: on any error nothing is written and the caller applies
-        the events one at a time instead (``process_inbound``), so a bad event is reported
-        alone."""
+        """Apply consecutive events of one partition, a transaction per chunk of
+        consecutive messages (at most about ``MAX_EVENTS_PER_TRANSACTION`` stored events
+        each); returns (applied, duplicates). Which ones were applied before is one query
+        for the whole batch; each chunk's identities are recorded with its events, so a
+        chunk is applied all at once or not at all: on any error the chunk is not written
+        and the caller applies the batch one at a time instead (``process_inbound``; the
+        chunks already written are duplicates then), so a bad event is reported alone."""
         if not batch:
             return 0, 0
         fresh = self._fresh([(inbound, inbox_entry(inbound, delivery))
@@ -166,16 +171,31 @@ class ServiceApplication(Application[UUID]):
         duplicates = len(batch) - len(fresh)
         if not fresh:
             return 0, duplicates
-        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
-        self._batch.processing_event = processing_event
         try:
-            for inbound, _ in fresh:
+            chunk: list[InboxEntry] = []
+            processing_event = self._start_chunk()
+            for inbound, entry in fresh:
                 self.policy(inbound, processing_event)
-            processing_event.saved_kwargs["inbox"] = [entry for _, entry in fresh]
-            self._record(processing_event)
+                chunk.append(entry)
+                if len(processing_event.events) >= MAX_EVENTS_PER_TRANSACTION:
+                    self._record_chunk(processing_event, chunk)
+                    chunk, processing_event = [], self._start_chunk()
+            if chunk:
+                self._record_chunk(processing_event, chunk)
         finally:
             self._batch.processing_event = None
         return len(fresh), duplicates
+
+    def _start_chunk(self) -> ProcessingEvent[UUID]:
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        self._batch.processing_event = processing_event
+        return processing_event
+
+    def _record_chunk(self, processing_event: ProcessingEvent[UUID],
+                      entries: list[InboxEntry]) -> None:
+        """One transaction: the chunk's events and its messages' identities."""
+        processing_event.saved_kwargs["inbox"] = entries
+        self._record(processing_event)
 
     @property
     def inbox_recorder(self) -> InboxRecorder:
