@@ -39,6 +39,18 @@ class TaskChange:
     version: int
 
 
+def merged(earlier: CampaignChange, later: CampaignChange) -> CampaignChange:
+    """Two changes of one campaign as one: the later version's fields win, the earlier
+    fills what the later leaves as it was."""
+    first, second = sorted((earlier, later), key=lambda change: change.version)
+    return CampaignChange(
+        version=second.version,
+        name=second.name if second.name is not None else first.name,
+        launch_date=second.launch_date or first.launch_date,
+        planned_tasks=second.planned_tasks if second.planned_tasks is not None
+        else first.planned_tasks)
+
+
 def change_of(entry: ArchivedEvent) -> CampaignChange | TaskChange | None:
     """What an archived event changes in its campaign's progress, if anything."""
     data = entry.data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import singledispatchmethod
 from typing import Any
 
@@ -12,6 +13,7 @@ from services.reporting.progress import (
     TaskChange,
     campaign_of,
     change_of,
+    merged,
 )
 from shared.projections import Projection, Sql, Table
 
@@ -33,6 +35,17 @@ class ProgressView(Projection):
         Table("archive_totals", (("type", "text"), ("count", "int")), ("type",)),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._forget_page()
+
+    def _forget_page(self) -> None:
+        # A page reduced in memory, written in a few statements by ``finish``: exact,
+        # because each aggregate's latest version wins (see progress.py).
+        self._totals: Counter[str] = Counter()
+        self._campaigns: dict[str, CampaignChange | None] = {}
+        self._tasks: dict[tuple[str, str], TaskChange] = {}
+
     @singledispatchmethod
     def apply(self, domain_event: Any, sql: Sql) -> None:
         """Only archived events count."""
@@ -44,31 +57,50 @@ class ProgressView(Projection):
         # An event is filed on its subject's timeline and its campaign's: count it once.
         if entry is None or domain_event.originator_id != timeline_id(entry.subject):
             return
-        sql.execute(f"INSERT INTO {self.table('archive_totals')} AS cur (type, count) "
-                    "VALUES (?, 1) ON CONFLICT (type) DO UPDATE SET count = cur.count + 1",
-                    (entry.type,))
+        self._totals[entry.type] += 1
         campaign_id = campaign_of(entry)
         if campaign_id is None:
             return
-        campaigns = self.table("progress_campaigns")
-        sql.execute(f"INSERT INTO {campaigns} (campaign_id, planned_tasks, campaign_version) "
-                    "VALUES (?, 0, 0) ON CONFLICT (campaign_id) DO NOTHING", (campaign_id,))
         change = change_of(entry)
+        known = self._campaigns.get(campaign_id)
         if isinstance(change, CampaignChange):
-            sql.execute(
-                f"UPDATE {campaigns} SET campaign_version = ?, name = COALESCE(?, name), "
-                "launch_date = COALESCE(?, launch_date), "
-                "planned_tasks = COALESCE(?, planned_tasks) "
-                "WHERE campaign_id = ? AND campaign_version < ?",
-                (change.version, change.name, change.launch_date, change.planned_tasks,
-                 campaign_id, change.version))
-        elif isinstance(change, TaskChange):
-            sql.execute(
-                f"INSERT INTO {self.table('progress_tasks')} AS cur (campaign_id, task_id, "
-                "status, task_version) VALUES (?, ?, ?, ?) ON CONFLICT (campaign_id, task_id) "
-                "DO UPDATE SET status = excluded.status, task_version = excluded.task_version "
-                "WHERE cur.task_version < excluded.task_version",
-                (campaign_id, change.task_id, change.status, change.version))
+            self._campaigns[campaign_id] = change if known is None else merged(known, change)
+        else:
+            self._campaigns.setdefault(campaign_id, None)
+        if isinstance(change, TaskChange):
+            key = (campaign_id, change.task_id)
+            seen = self._tasks.get(key)
+            if seen is None or change.version > seen.version:
+                self._tasks[key] = change
+
+    def finish(self, sql: Sql) -> None:
+        sql.executemany(
+            f"INSERT INTO {self.table('archive_totals')} AS cur (type, count) VALUES (?, ?) "
+            "ON CONFLICT (type) DO UPDATE SET count = cur.count + excluded.count",
+            sorted(self._totals.items()))
+        campaigns = self.table("progress_campaigns")
+        sql.executemany(f"INSERT INTO {campaigns} (campaign_id, planned_tasks, "
+                        "campaign_version) VALUES (?, 0, 0) ON CONFLICT (campaign_id) "
+                        "DO NOTHING", [(campaign_id,) for campaign_id in sorted(self._campaigns)])
+        sql.executemany(
+            f"UPDATE {campaigns} SET campaign_version = ?, name = COALESCE(?, name), "
+            "launch_date = COALESCE(?, launch_date), "
+            "planned_tasks = COALESCE(?, planned_tasks) "
+            "WHERE campaign_id = ? AND campaign_version < ?",
+            [(change.version, change.name, change.launch_date, change.planned_tasks,
+              campaign_id, change.version)
+             for campaign_id, change in sorted(self._campaigns.items()) if change])
+        sql.executemany(
+            f"INSERT INTO {self.table('progress_tasks')} AS cur (campaign_id, task_id, "
+            "status, task_version) VALUES (?, ?, ?, ?) ON CONFLICT (campaign_id, task_id) "
+            "DO UPDATE SET status = excluded.status, task_version = excluded.task_version "
+            "WHERE cur.task_version < excluded.task_version",
+            [(campaign_id, task_id, change.status, change.version)
+             for (campaign_id, task_id), change in sorted(self._tasks.items())])
+        self._forget_page()
+
+    def forget(self) -> None:
+        self._forget_page()
 
     def progress(self, campaign_id: str) -> dict[str, Any] | None:
         self.catch_up()
