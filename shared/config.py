@@ -41,6 +41,9 @@ class Settings:
     # A background flow (outbox relay, inbox consumer) that cannot make progress for
     # longer than this shows as stalled on /health/status.
     stall_seconds: float = 30.0
+    # How long start-up waits for Kafka before serving anyway (connecting in the
+    # background): a pod started during a broker outage serves from its store.
+    kafka_connect_seconds: float = 10.0
     # The library's aggregate cache, fast-forwarded from the store on every read (so
     # it stays correct with several replicas): hot aggregates are not replayed each time.
     aggregate_cache_size: int = 1000
@@ -78,6 +81,8 @@ class Settings:
             max_request_bytes=int(_positive(env, "MARKETFLOW_MAX_REQUEST_BYTES",
                                             cls.max_request_bytes)),
             stall_seconds=_positive(env, "MARKETFLOW_STALL_SECONDS", cls.stall_seconds),
+            kafka_connect_seconds=_positive(env, "MARKETFLOW_KAFKA_CONNECT_SECONDS",
+                                            cls.kafka_connect_seconds),
         )
 
     @property

@@ -209,6 +209,14 @@ class ReadModelStatus(FlowStatus):
     lag: int | None = Field(description="notifications committed and not yet folded")
 
 
+class KafkaStatus(FlowStatus):
+    """Whether the service's Kafka parts (topics, relay, inbox) are up. Until they are,
+    the service serves from its store and the outbox buffers what it commits."""
+
+    bootstrap: str
+    connected: bool
+
+
 class JobStatus(BaseModel):
     name: str
     state: Literal["running", "stopped", "died"]
@@ -221,6 +229,7 @@ class ServiceStatus(BaseModel):
         description="degraded: a flow is stalled or stopped, or a job died")
     checked_at: datetime
     stall_seconds: float
+    kafka: KafkaStatus | None = None
     relay: RelayStatus | None
     inbox: InboxStatus | None
     read_models: list[ReadModelStatus] = Field(default_factory=list)
@@ -233,8 +242,9 @@ class ServiceStatus(BaseModel):
 
 def overall(relay: RelayStatus | None, inbox: InboxStatus | None,
             jobs: list[JobStatus], read_models: list[ReadModelStatus] | None = None,
-            ) -> Literal["healthy", "degraded"]:
-    states = [flow.state for flow in (relay, inbox, *(read_models or [])) if flow is not None]
+            kafka: KafkaStatus | None = None) -> Literal["healthy", "degraded"]:
+    flows = (kafka, relay, inbox, *(read_models or []))
+    states = [flow.state for flow in flows if flow is not None]
     bad = _SEVERITY[worst(*states)] >= 2 or any(job.state == "died" for job in jobs)
     return "degraded" if bad else "healthy"
 

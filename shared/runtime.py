@@ -33,6 +33,7 @@ from shared.health import (
     ConsumerWatch,
     InboxStatus,
     JobStatus,
+    KafkaStatus,
     ReadModelStatus,
     ServiceStatus,
     StallWatch,
@@ -47,6 +48,8 @@ from shared.waiting import wait_for_event
 log = logging.getLogger(__name__)
 READ_MODEL_POLL_SECONDS = 0.5
 READ_MODEL_RETRY_SECONDS = 2.0
+KAFKA_RETRY_SECONDS = 1.0
+KAFKA_MAX_RETRY_SECONDS = 30.0
 
 
 @dataclass
@@ -82,12 +85,47 @@ class ServiceRuntime:
         self._background_tasks: list[asyncio.Task[None]] = []
         self._read_models_wakeup = asyncio.Event()
         self._read_model_watches: dict[str, StallWatch] = {}
+        self._connect_task: asyncio.Task[None] | None = None
+        self.kafka_watch = StallWatch("kafka connection", settings.stall_seconds)
         self._stopped = False
 
     async def start(self) -> None:
+        """Serve from the store at once; Kafka parts (topics, relay, inbox) start when the
+        broker answers: within ``kafka_connect_seconds`` here, else in the background."""
+        settings = self.settings
+        await asyncio.to_thread(open_projections, self.parts.views)
+        self.relay = OutboxRelay(
+            self.application, lambda: new_producer(settings, "relay"), self.parts.translate,
+            poll_seconds=settings.relay_poll_seconds,
+        )
+        self.consumer_watch = ConsumerWatch("inbox consumer", settings.stall_seconds)
+        self.kafka_watch = StallWatch("kafka connection", settings.stall_seconds)
+        self._wake_relay_on_commit(self.relay)
+        if self.parts.views:
+            follower = asyncio.create_task(self._follow_read_models(), name="read-models")
+            follower.add_done_callback(_log_task_death)
+            self._background_tasks.append(follower)
+        for job in self.parts.background:
+            job_task = asyncio.create_task(job(), name=getattr(job, "__name__", "background"))
+            job_task.add_done_callback(_log_task_death)
+            self._background_tasks.append(job_task)
+        self._watch_task = asyncio.create_task(self._watch(), name="flow-watch")
+        try:
+            async with asyncio.timeout(settings.kafka_connect_seconds):
+                await self._connect()
+        except Exception as error:
+            await self._disconnect()
+            self.kafka_watch.failed(error)
+            log.warning("Kafka is not reachable: serving from the store, connecting in the "
+                        "background", extra={"kafka": settings.kafka_bootstrap})
+            self._connect_task = asyncio.create_task(self._keep_connecting(),
+                                                     name="kafka-connect")
+        log.info("service started", extra={"topic": settings.topic(),
+                                           "upstream": list(self.parts.upstream)})
+
+    async def _connect(self) -> None:
         settings = self.settings
         await ensure_topics(settings, settings.topic(), *map(settings.topic, self.parts.upstream))
-        await asyncio.to_thread(open_projections, self.parts.views)
         # The inbox's producer (dead letters); the relay makes its own, see OutboxRelay.
         self.producer = new_producer(settings, "inbox",
                                      max_request_size=settings.dead_letter_max_message_bytes)
@@ -98,26 +136,35 @@ class ServiceRuntime:
             logger=logging.getLogger(f"faststream.{settings.service}"),
         )
         self.inbox = Inbox(self.application, self.broker, self.producer, self.parts.upstream)
-        self.relay = OutboxRelay(
-            self.application, lambda: new_producer(settings, "relay"), self.parts.translate,
-            poll_seconds=settings.relay_poll_seconds,
-        )
-        self.consumer_watch = ConsumerWatch("inbox consumer", settings.stall_seconds)
-        self._wake_relay_on_commit(self.relay)
         await self.broker.start()
+        assert self.relay is not None
         self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
         self._relay_task.add_done_callback(_log_task_death)
-        if self.parts.views:
-            follower = asyncio.create_task(self._follow_read_models(), name="read-models")
-            follower.add_done_callback(_log_task_death)
-            self._background_tasks.append(follower)
-        for job in self.parts.background:
-            job_task = asyncio.create_task(job(), name=getattr(job, "__name__", "background"))
-            job_task.add_done_callback(_log_task_death)
-            self._background_tasks.append(job_task)
-        self._watch_task = asyncio.create_task(self._watch(), name="flow-watch")
-        log.info("service started", extra={"topic": settings.topic(),
-                                           "upstream": list(self.parts.upstream)})
+        self.kafka_watch.progressed()
+
+    async def _disconnect(self) -> None:
+        """Undo a connection attempt that did not finish."""
+        broker, producer = self.broker, self.producer
+        self.broker = self.producer = self.inbox = None
+        for part in (broker, producer):
+            if part is not None:
+                with contextlib.suppress(Exception):
+                    await part.stop()
+
+    async def _keep_connecting(self) -> None:
+        backoff = KAFKA_RETRY_SECONDS
+        while True:
+            await asyncio.sleep(backoff)
+            try:
+                async with asyncio.timeout(max(self.settings.kafka_connect_seconds, 10.0)):
+                    await self._connect()
+            except Exception as error:
+                await self._disconnect()
+                self.kafka_watch.failed(error)
+                backoff = min(backoff * 2, KAFKA_MAX_RETRY_SECONDS)
+            else:
+                log.info("connected to Kafka", extra={"kafka": self.settings.kafka_bootstrap})
+                return
 
     def _read_model_watch(self, view: Projection) -> StallWatch:
         if view.name not in self._read_model_watches:
@@ -180,7 +227,8 @@ class ServiceRuntime:
         self.application.add_commit_listener(wake)
 
     async def stop(self) -> None:
-        for task in [self._watch_task, *self._background_tasks, self._relay_task]:
+        for task in [self._connect_task, self._watch_task, *self._background_tasks,
+                     self._relay_task]:
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -212,11 +260,15 @@ class ServiceRuntime:
         inbox = await self._inbox_status()
         read_models = await self._read_model_status()
         jobs = [_job_status(task) for task in self._background_tasks]
+        connected = self._relay_task is not None
+        self.kafka_watch.observe(not connected)
+        kafka = KafkaStatus(**self.kafka_watch.snapshot(), bootstrap=self.settings.kafka_bootstrap,
+                            connected=connected)
         return ServiceStatus(
             service=self.settings.service,
-            status=overall(relay, inbox, jobs, read_models),
+            status=overall(relay, inbox, jobs, read_models, kafka),
             checked_at=datetime.now(UTC), stall_seconds=self.settings.stall_seconds,
-            relay=relay, inbox=inbox, read_models=read_models, jobs=jobs,
+            kafka=kafka, relay=relay, inbox=inbox, read_models=read_models, jobs=jobs,
         )
 
     async def _inbox_status(self) -> InboxStatus | None:
