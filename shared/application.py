@@ -157,7 +157,7 @@ class ServiceApplication(Application[UUID]):
 
     def process_inbound_batch(self, batch: Sequence[tuple[InboundEvent, Delivery | None]]
                               ) -> tuple[int, int]:
-        """Apply consecutive events of one partition, a transaction per chunk of
+        """Apply a batch (in order within each partition), a transaction per chunk of
         consecutive messages (at most about ``MAX_EVENTS_PER_TRANSACTION`` stored events
         each); returns (applied, duplicates). Which ones were applied before is one query
         for the whole batch; each chunk's identities are recorded with its events, so a

@@ -189,6 +189,16 @@ def open_assigned_task(app: ExecutionApplication, campaign_id: uuid.UUID,
     return open_assigned_tasks(app, campaign_id, range(index, index + 1))[0]
 
 
+def quiet(url: str) -> bool:
+    """Nothing waits in the service: relay, inbox and read models all caught up."""
+    report = httpx.get(f"{url}/health/status", timeout=10).json()
+    lags = [report["relay"]["lag"] if report.get("relay") else 0]
+    if report.get("inbox"):
+        lags += [partition["lag"] for partition in report["inbox"]["partitions"]]
+    lags += [model["lag"] for model in report.get("read_models", [])]
+    return all(lag == 0 for lag in lags)
+
+
 def wait_for(probe: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
