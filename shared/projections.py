@@ -236,6 +236,20 @@ class Projection:
         sql.execute(f"DELETE FROM {self.store.qualified(POSITIONS_TABLE)} WHERE name = ?",
                     (self.position_name,))
 
+    # --- queries -----------------------------------------------------------------------
+
+    def select_page(self, sql: Sql, table: str, order: Sequence[str], page: PageRequest, *,
+                    where: str = "1=1", params: Sequence[Any] = (),
+                    descending: bool = False) -> Page:
+        """One page of a table's rows in ``order`` (a unique key), after the cursor."""
+        after, after_params = keyset(order, page.after(order), descending=descending)
+        direction = " DESC" if descending else ""
+        ordering = ", ".join(f'"{name}"{direction}' for name in order)
+        rows = sql.rows(f"SELECT * FROM {self.table(table)} WHERE ({where}) AND {after} "
+                        f"ORDER BY {ordering} LIMIT ?",
+                        [*params, *after_params, page.limit + 1])
+        return page_of(rows, order, page.limit)
+
     # --- position ----------------------------------------------------------------------
 
     def _read_position(self, sql: Sql, *, lock: bool) -> tuple[int, int] | None:

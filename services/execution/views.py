@@ -205,18 +205,16 @@ class TaskBoardView(Projection):
     def query(self, *, today: dt.date, assignee_id: str | None = None,
               campaign_id: UUID | None = None, status: str | None = None,
               page: PageRequest | None = None) -> Page:
-        page = page or EVERYTHING
         self.catch_up()
-        where, params = keyset(TASK_ORDER, page.after(TASK_ORDER))
+        where, params = "1=1", []
         for column, value in (("assignee_id", assignee_id), ("status", status),
                               ("campaign_id", str(campaign_id) if campaign_id else None)):
             if value is not None:
                 where += f' AND "{column}" = ?'
                 params.append(value)
         with self.store.transaction(commit=False) as sql:
-            rows = sql.rows(f"SELECT * FROM {self.table('tasks')} WHERE {where} "
-                            "ORDER BY due_date, key, task_id LIMIT ?", [*params, page.limit + 1])
-        found = page_of(rows, TASK_ORDER, page.limit)
+            found = self.select_page(sql, "tasks", TASK_ORDER, page or EVERYTHING,
+                                     where=where, params=params)
         return Page([task_row(row, today) for row in found.rows], found.next_cursor)
 
     def approvals_inbox(self, member_id: str, today: dt.date,
@@ -238,15 +236,11 @@ class TaskBoardView(Projection):
 
     def queue(self, queue: str, today: dt.date, page: PageRequest | None = None) -> Page:
         """Open tasks nobody holds, waiting in a team queue to be claimed."""
-        page = page or EVERYTHING
         self.catch_up()
-        where, params = keyset(TASK_ORDER, page.after(TASK_ORDER))
         with self.store.transaction(commit=False) as sql:
-            rows = sql.rows(
-                f"SELECT * FROM {self.table('tasks')} WHERE queue = ? AND assignee_id IS NULL "
-                f"AND is_open = 1 AND {where} ORDER BY due_date, key, task_id LIMIT ?",
-                [queue, *params, page.limit + 1])
-        found = page_of(rows, TASK_ORDER, page.limit)
+            found = self.select_page(
+                sql, "tasks", TASK_ORDER, page or EVERYTHING,
+                where="queue = ? AND assignee_id IS NULL AND is_open = 1", params=[queue])
         return Page([task_row(row, today) for row in found.rows], found.next_cursor)
 
     def campaign_board(self, campaign_id: UUID, today: dt.date) -> dict[str, Any]:

@@ -13,8 +13,6 @@ from shared.projections import (
     Projection,
     Sql,
     Table,
-    keyset,
-    page_of,
 )
 
 NEWEST_FIRST = ("created_at", "id")
@@ -53,14 +51,10 @@ class InboxView(Projection):
                     (str(domain_event.originator_id),))
 
     def for_member(self, member_id: str, page: PageRequest | None = None) -> Page:
-        page = page or EVERYTHING
         self.catch_up()
-        where, params = keyset(NEWEST_FIRST, page.after(NEWEST_FIRST), descending=True)
         with self.store.transaction(commit=False) as sql:
-            rows = sql.rows(
-                f"SELECT * FROM {self.table('notifications')} WHERE recipient_id = ? AND "
-                f"{where} ORDER BY created_at DESC, id DESC LIMIT ?",
-                [member_id, *params, page.limit + 1])
-        found = page_of(rows, NEWEST_FIRST, page.limit)
+            found = self.select_page(sql, "notifications", NEWEST_FIRST, page or EVERYTHING,
+                                     where="recipient_id = ?", params=[member_id],
+                                     descending=True)
         return Page([{**row, "read": bool(row["read"])} for row in found.rows],
                     found.next_cursor)

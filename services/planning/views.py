@@ -17,9 +17,7 @@ from shared.projections import (
     Sql,
     Table,
     dumps,
-    keyset,
     loads,
-    page_of,
 )
 
 CREATED_ORDER = ("created_at", "id")
@@ -135,11 +133,8 @@ class CatalogView(Projection):
 
     def _list(self, table: str, page: PageRequest) -> Page:
         self.catch_up()
-        where, params = keyset(CREATED_ORDER, page.after(CREATED_ORDER))
         with self.store.transaction(commit=False) as sql:
-            rows = sql.rows(f"SELECT * FROM {self.table(table)} WHERE {where} "
-                            "ORDER BY created_at, id LIMIT ?", [*params, page.limit + 1])
-        return page_of(rows, CREATED_ORDER, page.limit)
+            return self.select_page(sql, table, CREATED_ORDER, page)
 
     def playbooks(self, page: PageRequest = EVERYTHING) -> Page:
         found = self._list("playbooks", page)
@@ -248,20 +243,14 @@ class DirectoryView(Projection):
 
     def members(self, page: PageRequest = EVERYTHING) -> Page:
         self.catch_up()
-        where, params = keyset(MEMBER_ORDER, page.after(MEMBER_ORDER))
         with self.store.transaction(commit=False) as sql:
-            rows = sql.rows(f"SELECT * FROM {self.table('members')} WHERE {where} "
-                            "ORDER BY member_id LIMIT ?", [*params, page.limit + 1])
-            found = page_of(rows, MEMBER_ORDER, page.limit)
+            found = self.select_page(sql, "members", MEMBER_ORDER, page)
             return Page(self._members(sql, found.rows), found.next_cursor)
 
     def teams(self, page: PageRequest = EVERYTHING) -> Page:
         self.catch_up()
-        where, params = keyset(TEAM_ORDER, page.after(TEAM_ORDER))
         with self.store.transaction(commit=False) as sql:
-            rows = sql.rows(f"SELECT * FROM {self.table('teams')} WHERE {where} "
-                            "ORDER BY team_id LIMIT ?", [*params, page.limit + 1])
-        found = page_of(rows, TEAM_ORDER, page.limit)
+            found = self.select_page(sql, "teams", TEAM_ORDER, page)
         return Page([{"team_id": row["team_id"], **loads(row["profile"])}
                      for row in found.rows], found.next_cursor)
 
