@@ -322,21 +322,30 @@ class Projection:
         result.seconds = time.monotonic() - started
         return result
 
-    def _apply_page(self, notifications: Sequence[Notification]) -> int:
-        start = self.position
+    def _prepared(self, notifications: Sequence[Notification]) -> list[Any]:
+        """The page's events this projection folds, with what they need prefetched."""
         events = [self.app.mapper.to_domain_event(n)
                   for n in notifications if self.handles(n.topic)]
         self.prepare(events)
+        return events
+
+    def _fold(self, sql: Sql, events: Sequence[Any], last: int) -> None:
+        """Apply a prepared page and record ``last`` as the position, in ``sql``."""
+        for domain_event in events:
+            self.apply(domain_event, sql)
+        self.finish(sql)
+        self._write_position(sql, last)
+
+    def _apply_page(self, notifications: Sequence[Notification]) -> int:
+        start = self.position
+        events = self._prepared(notifications)
         try:
             with self.store.transaction(commit=True) as sql:
                 recorded = self._read_position(sql, lock=True)
                 if recorded is None or recorded[0] != start:
                     # Another replica (or a rebuild swap) moved it: re-read from there.
                     raise _PositionMoved(recorded[0] if recorded else 0)
-                for domain_event in events:
-                    self.apply(domain_event, sql)
-                self.finish(sql)
-                self._write_position(sql, notifications[-1].id)
+                self._fold(sql, events, notifications[-1].id)
         except _PositionMoved as moved:
             self.forget()
             self.position = moved.position
@@ -353,7 +362,7 @@ class Projection:
         """An empty copy of this projection in rebuild tables."""
         copy = type(self)(self.app, prefix=REBUILD_PREFIX)
         with copy.store.transaction(commit=True) as sql:
-            copy.create_tables(sql)  # the positions table, first time
+            copy._create_positions_table(sql)  # drop_tables forgets its row there
             copy.drop_tables(sql)
             copy.create_tables(sql)
             copy._write_position(sql, 0)
@@ -393,14 +402,8 @@ class Projection:
                 start=self.position + 1, limit=PAGE_SIZE)
             if not notifications:
                 return
-            events = [self.app.mapper.to_domain_event(n)
-                      for n in notifications if self.handles(n.topic)]
-            self.prepare(events)
-            for domain_event in events:
-                self.apply(domain_event, sql)
-            self.finish(sql)
+            self._fold(sql, self._prepared(notifications), notifications[-1].id)
             self.position = notifications[-1].id
-            self._write_position(sql, self.position)
 
     def verify(self, progress: Progress | None = None) -> list[TableDifference]:
         """Rebuild into fresh tables and compare them with the live ones row by row

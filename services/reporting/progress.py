@@ -85,11 +85,11 @@ class CampaignProgress:
     def apply_campaign(self, change: CampaignChange) -> None:
         if change.version <= self.campaign_version:
             return
-        self.campaign_version = change.version
-        self.name = change.name if change.name is not None else self.name
-        self.launch_date = change.launch_date or self.launch_date
-        if change.planned_tasks is not None:
-            self.planned_tasks = change.planned_tasks
+        now = merged(CampaignChange(self.campaign_version, self.name, self.launch_date,
+                                    self.planned_tasks), change)
+        self.campaign_version, self.name, self.launch_date = (
+            now.version, now.name, now.launch_date)
+        self.planned_tasks = now.planned_tasks or 0
 
     def apply_task(self, change: TaskChange) -> None:
         known = self.task_status.get(change.task_id)
