@@ -83,8 +83,12 @@ class Sql:
             return statement.replace("%", "%%").replace("?", "%s")
         return statement
 
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> int:
+        """Returns the number of rows changed (outside a pipeline)."""
         self._cursor.execute(self._statement(statement), tuple(params))
+        # The library wraps SQLite's cursor; psycopg's is used as it is.
+        cursor = getattr(self._cursor, "sqlite_cursor", self._cursor)
+        return int(cursor.rowcount)
 
     def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
@@ -112,7 +116,15 @@ class ReadStore:
         return f'"{self.schema}"."{name}"' if self.schema else f'"{name}"'
 
     @contextlib.contextmanager
-    def transaction(self, *, commit: bool) -> Iterator[Sql]:
+    def transaction(self, *, commit: bool, pipelined: bool = False) -> Iterator[Sql]:
+        """``pipelined``: on PostgreSQL, statements are sent without waiting for each
+        answer (a fold's writes cost one round trip, not one each); reading a result
+        still waits for it."""
+        if pipelined and self.dialect == "postgres":
+            with (self.datastore.get_connection() as connection, connection.pipeline(),
+                  connection.transaction(force_rollback=not commit)):
+                yield Sql(connection.cursor(), self.dialect)
+            return
         with self.datastore.transaction(commit=commit) as cursor:
             yield Sql(cursor, self.dialect)
 
@@ -339,8 +351,10 @@ class Projection:
     def _apply_page(self, notifications: Sequence[Notification]) -> int:
         start = self.position
         events = self._prepared(notifications)
+        if not events:
+            return self._skip_page(start, notifications[-1].id)
         try:
-            with self.store.transaction(commit=True) as sql:
+            with self.store.transaction(commit=True, pipelined=True) as sql:
                 recorded = self._read_position(sql, lock=True)
                 if recorded is None or recorded[0] != start:
                     # Another replica (or a rebuild swap) moved it: re-read from there.
@@ -355,6 +369,18 @@ class Projection:
             raise
         self.position = notifications[-1].id
         return len(events)
+
+    def _skip_page(self, start: int, last: int) -> int:
+        """A page with nothing to fold only moves the position: one conditional update
+        (it fails, and the page is re-read, if another replica moved it meanwhile)."""
+        with self.store.transaction(commit=True) as sql:
+            moved = sql.execute(
+                f"UPDATE {self.store.qualified(POSITIONS_TABLE)} SET position = ? "
+                "WHERE name = ? AND position = ? AND version = ?",
+                (last, self.position_name, start, self.version)) == 0
+            recorded = self._read_position(sql, lock=False) if moved else None
+        self.position = (recorded[0] if recorded else 0) if moved else last
+        return 0
 
     # --- rebuild and verify ------------------------------------------------------------
 

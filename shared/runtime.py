@@ -48,6 +48,10 @@ from shared.waiting import wait_for_event
 log = logging.getLogger(__name__)
 READ_MODEL_POLL_SECONDS = 0.5
 READ_MODEL_RETRY_SECONDS = 2.0
+# After a commit wakes the follower it waits this long, so that a burst of commits is
+# folded in one transaction rather than one each. Queries do not wait for it: each
+# catches up first (read-your-writes).
+READ_MODEL_GATHER_SECONDS = 0.02
 KAFKA_RETRY_SECONDS = 1.0
 KAFKA_MAX_RETRY_SECONDS = 30.0
 
@@ -208,7 +212,8 @@ class ServiceRuntime:
             if failed:
                 await asyncio.sleep(READ_MODEL_RETRY_SECONDS)
                 continue
-            await wait_for_event(self._read_models_wakeup, READ_MODEL_POLL_SECONDS)
+            if await wait_for_event(self._read_models_wakeup, READ_MODEL_POLL_SECONDS):
+                await asyncio.sleep(READ_MODEL_GATHER_SECONDS)
 
     def _wake_relay_on_commit(self, relay: OutboxRelay) -> None:
         """Every commit of this process (commands, inbound batches, jobs; any thread)

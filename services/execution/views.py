@@ -15,6 +15,8 @@ from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from services.execution.domain import Absence, Task, sla_status
 from services.execution.domain.task import OPEN_STATES, WORK_IN_PROGRESS_STATES, TaskState
 from shared.projections import (
@@ -33,6 +35,8 @@ from shared.projections import (
 TASK_CACHE_SIZE = 2000
 """Tasks kept between pages while folding, so a busy task is not reloaded per page."""
 TASK_ORDER = ("due_date", "key", "task_id")
+# The events that draw dependency edges between tasks.
+DEPENDENCY_TOPICS = (get_topic(Task.Opened), get_topic(Task.Revised))  # type: ignore[attr-defined]
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -86,6 +90,35 @@ def _possible_approvers(task: Task) -> set[str]:
     found = {member for index in range(first, len(task.approval_chain))
              for member in task.approvers_of_step(index)}
     return found - set(task.delegations)
+
+
+def _task_values(task: Task, finished_on: dt.date | None) -> dict[str, Any]:
+    return {
+        "task_id": str(task.id), "campaign_id": str(task.campaign_id), "key": task.key,
+        "title": task.title, "role": task.role, "queue": task.queue,
+        "due_date": task.due_date.isoformat(),
+        "start_date": task.start_date.isoformat() if task.start_date else None,
+        "status": str(task.status), "assignee_id": task.assignee_id,
+        "revision_round": task.revision_round, "blocked_reason": task.blocked_reason,
+        "version": task.version,
+        "finished_on": finished_on.isoformat() if finished_on else None,
+        "is_open": int(task.is_open),
+        "in_hand": int(task.status in WORK_IN_PROGRESS_STATES),
+        "inbox": _json_or_none(_inbox_details(task)),
+    }
+
+
+_MEMBER_TABLES: tuple[tuple[str, str, Any], ...] = (
+    ("task_predecessors", "predecessor_id", lambda task: {str(p) for p in task.depends_on}),
+    ("task_pending_approvers", "member_id", lambda task: task.pending_approvers()),
+    ("task_possible_approvers", "member_id", lambda task: _possible_approvers(task)),
+)
+SQL_PARAMETERS_PER_STATEMENT = 500
+
+
+def _chunks(values: list[str]) -> list[list[str]]:
+    return [values[i:i + SQL_PARAMETERS_PER_STATEMENT]
+            for i in range(0, len(values), SQL_PARAMETERS_PER_STATEMENT)]
 
 
 class TaskBoardView(Projection):
@@ -155,8 +188,8 @@ class TaskBoardView(Projection):
         self._touched[task_id] = (task, finished_on)
 
     def finish(self, sql: Sql) -> None:
-        for task, finished_on in self._touched.values():
-            self._write(sql, task, finished_on)
+        if self._touched:
+            self._write(sql, list(self._touched.values()))
         self._touched.clear()
         while len(self._tasks) > TASK_CACHE_SIZE:
             self._tasks.popitem(last=False)
@@ -165,40 +198,28 @@ class TaskBoardView(Projection):
         self._tasks.clear()
         self._touched.clear()
 
-    def _write(self, sql: Sql, task: Task, finished_on: dt.date | None) -> None:
-        task_id = str(task.id)
-        if finished_on is None:
-            existing = sql.one(f"SELECT finished_on FROM {self.table('tasks')} "
-                               "WHERE task_id = ?", (task_id,))
-            finished_on = _date(existing["finished_on"]) if existing else None
-        values = {
-            "task_id": task_id, "campaign_id": str(task.campaign_id), "key": task.key,
-            "title": task.title, "role": task.role, "queue": task.queue,
-            "due_date": task.due_date.isoformat(),
-            "start_date": task.start_date.isoformat() if task.start_date else None,
-            "status": str(task.status), "assignee_id": task.assignee_id,
-            "revision_round": task.revision_round, "blocked_reason": task.blocked_reason,
-            "version": task.version,
-            "finished_on": finished_on.isoformat() if finished_on else None,
-            "is_open": int(task.is_open),
-            "in_hand": int(task.status in WORK_IN_PROGRESS_STATES),
-            "inbox": _json_or_none(_inbox_details(task)),
-        }
-        columns = ", ".join(f'"{name}"' for name in values)
-        updates = ", ".join(f'"{name}" = excluded."{name}"' for name in values
-                            if name != "task_id")
-        sql.execute(f"INSERT INTO {self.table('tasks')} ({columns}) VALUES "
-                    f"({', '.join('?' for _ in values)}) ON CONFLICT (task_id) DO UPDATE "
-                    f"SET {updates}", list(values.values()))
-        for table, members in (
-            ("task_predecessors", {str(p) for p in task.depends_on}),
-            ("task_pending_approvers", task.pending_approvers()),
-            ("task_possible_approvers", _possible_approvers(task)),
-        ):
-            sql.execute(f"DELETE FROM {self.table(table)} WHERE task_id = ?", (task_id,))
-            first = "predecessor_id" if table == "task_predecessors" else "member_id"
-            sql.executemany(f"INSERT INTO {self.table(table)} ({first}, task_id) "
-                            "VALUES (?, ?)", [(member, task_id) for member in sorted(members)])
+    def _write(self, sql: Sql, touched: Sequence[tuple[Task, dt.date | None]]) -> None:
+        """The page's tasks as rows: a few statements per page, not per task."""
+        rows = [_task_values(task, finished_on) for task, finished_on in touched]
+        names = list(rows[0])
+        columns = ", ".join(f'"{name}"' for name in names)
+        # A task's finishing day is known only from the event that finished it; a later
+        # page that touches the task again keeps the stored one.
+        updates = ", ".join(
+            f'"{name}" = COALESCE(excluded."{name}", t."{name}")' if name == "finished_on"
+            else f'"{name}" = excluded."{name}"' for name in names if name != "task_id")
+        sql.executemany(f"INSERT INTO {self.table('tasks')} AS t ({columns}) VALUES "
+                        f"({', '.join('?' for _ in names)}) ON CONFLICT (task_id) DO UPDATE "
+                        f"SET {updates}", [list(row.values()) for row in rows])
+        task_ids = [str(task.id) for task, _ in touched]
+        for table, first, members_of in _MEMBER_TABLES:
+            for chunk in _chunks(task_ids):
+                sql.execute(f"DELETE FROM {self.table(table)} WHERE task_id IN "
+                            f"({', '.join('?' for _ in chunk)})", chunk)
+            sql.executemany(
+                f"INSERT INTO {self.table(table)} ({first}, task_id) VALUES (?, ?)",
+                [(member, str(task.id)) for task, _ in touched
+                 for member in sorted(members_of(task))])
 
     # --- queries for people ------------------------------------------------------------
 
@@ -259,10 +280,20 @@ class TaskBoardView(Projection):
                           key=str)
 
     def successors_of(self, task_id: UUID) -> list[UUID]:
-        return self._ids(
-            f"SELECT t.task_id FROM {self.table('task_predecessors')} p "
-            f"JOIN {self.table('tasks')} t ON t.task_id = p.task_id "
-            "WHERE p.predecessor_id = ? AND t.is_open = 1", (str(task_id),))
+        """Open tasks that wait for ``task_id``. Only a task opened or revised can add a
+        dependency, so the index is folded first only when such an event is pending: a
+        command completing a task costs one indexed look-up, not a fold. (A successor
+        closed meanwhile may still be listed; the aggregate ignores it.)"""
+        self.ensure_open()
+        if self.app.recorder.select_notifications(start=self.position + 1, limit=1,
+                                                  topics=DEPENDENCY_TOPICS):
+            self.catch_up()
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.rows(
+                f"SELECT t.task_id FROM {self.table('task_predecessors')} p "
+                f"JOIN {self.table('tasks')} t ON t.task_id = p.task_id "
+                "WHERE p.predecessor_id = ? AND t.is_open = 1", (str(task_id),))
+        return sorted((UUID(row["task_id"]) for row in rows), key=str)
 
     def status_of(self, task_id: UUID) -> str | None:
         self.catch_up()

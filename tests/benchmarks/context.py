@@ -10,9 +10,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,6 +27,8 @@ from services.execution.domain import Task
 from services.execution.handlers import HANDLERS as EXECUTION_HANDLERS
 from shared.config import Settings
 from shared.domain import EventMeta
+from shared.projections import Projection
+from shared.runtime import READ_MODEL_GATHER_SECONDS, READ_MODEL_POLL_SECONDS
 from tests.infrastructure import DEFAULT_KAFKA, delete_topics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -206,3 +210,35 @@ def wait_for(probe: Callable[[], bool], timeout: float, what: str) -> None:
             return
         time.sleep(0.05)
     raise RuntimeError(f"timed out waiting for {what}")
+
+
+@contextmanager
+def following(app: ExecutionApplication, views: Sequence[Projection]) -> Iterator[None]:
+    """The read models kept current by a follower woken on every commit, as the service
+    runtime does (``ServiceRuntime._follow_read_models``); on exit, they are caught up
+    with everything committed inside, so the caller's time includes their upkeep."""
+    woken = threading.Event()
+    stopping = threading.Event()
+
+    def follow() -> None:
+        while not stopping.is_set():
+            if woken.wait(timeout=READ_MODEL_POLL_SECONDS):
+                time.sleep(READ_MODEL_GATHER_SECONDS)
+            woken.clear()
+            for view in views:
+                view.catch_up()
+
+    for view in views:
+        view.ensure_open()
+        view.catch_up()
+    app.add_commit_listener(woken.set)
+    follower = threading.Thread(target=follow, name="read-models", daemon=True)
+    follower.start()
+    try:
+        yield
+    finally:
+        stopping.set()
+        woken.set()
+        follower.join()
+        for view in views:
+            view.catch_up()

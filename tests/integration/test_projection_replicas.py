@@ -1,0 +1,82 @@
+"""Two replicas of a service share one read model in their common store: each folds what
+the other has not, nothing is applied twice, and a replica whose position is stale (also
+on a page with nothing to fold, which only moves the position) re-reads from the
+recorded one instead of overwriting it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from services.execution.application import ExecutionApplication
+from services.execution.domain import Task
+from services.execution.handlers import HANDLERS
+from shared.domain import EventMeta
+from shared.projections import Projection
+from tests.harness import Environment
+
+pytestmark = pytest.mark.integration
+PLANNER = EventMeta(actor="anna")
+BEN = EventMeta(actor="ben")
+
+
+def open_tasks(app: ExecutionApplication, count: int) -> list[uuid.UUID]:
+    campaign_id = uuid.uuid4()
+    tasks = []
+    for index in range(count):
+        task = Task(id=uuid.uuid4(), campaign_id=campaign_id, key=f"task-{index}",
+                    title=f"Task {index}", role="writer", due_date=dt.date(2027, 6, 1),
+                    meta=PLANNER)
+        task.make_ready_if_free(PLANNER)
+        task.assign("ben", PLANNER)
+        tasks.append(task)
+    app.save_or_conflict(*tasks)
+    return [task.id for task in tasks]
+
+
+def recorded_position(view: Projection) -> int:
+    with view.store.transaction(commit=False) as sql:
+        position = view._read_position(sql, lock=False)
+    assert position is not None
+    return position[0]
+
+
+def test_replicas_share_a_read_model_without_applying_anything_twice(
+        env: Environment) -> None:
+    first = ExecutionApplication(env.settings("execution"), handlers=HANDLERS)
+    second = ExecutionApplication(env.settings("execution"), handlers=HANDLERS)
+    try:
+        for view in (first.board, first.absences, second.board, second.absences):
+            view.ensure_open()
+        task_ids = open_tasks(first, 3)
+        first.start_task(task_ids[0], BEN)
+        first.board.catch_up()
+        first.absences.catch_up()  # task events only: a page that just moves the position
+        head = first.max_notification_id()
+        assert recorded_position(first.absences) == head
+
+        # The second replica is behind in memory; it finds the recorded position moved.
+        assert second.board.position == 0 and second.absences.position == 0
+        second.absences.catch_up()
+        second.board.catch_up()
+        assert second.board.position == second.absences.position == head
+        assert recorded_position(second.board) == head
+
+        # More work through the second replica; the first folds only what is new.
+        second.block_task(task_ids[0], "waiting for the brief", BEN)
+        second.start_task(task_ids[1], BEN)
+        new_events = first.max_notification_id() - head
+        assert new_events >= 2
+        assert first.board.catch_up().applied == new_events  # not the earlier ones again
+        assert first.absences.catch_up().applied == 0
+        assert recorded_position(first.absences) == first.max_notification_id()
+
+        rows = first.board.query(today=dt.date(2027, 1, 1)).rows
+        assert sorted((row["key"], row["status"]) for row in rows) == [
+            ("task-0", "blocked"), ("task-1", "in_progress"), ("task-2", "ready")]
+        assert sum(difference.count for difference in first.board.verify()) == 0
+    finally:
+        first.close()
+        second.close()
