@@ -3,15 +3,70 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
+from copy import deepcopy
 from typing import Any
+from uuid import UUID
 
-from services.reporting.domain import ArchivedEvent, entry_of, timeline_id
+from eventsourcing.application import ProcessingEvent
+from eventsourcing.persistence import IntegrityError, Recording
+
+from services.reporting.domain import ArchivedEvent, Timeline, entry_of, timeline_id
 from services.reporting.progress import CampaignProgress
-from shared.application import ServiceApplication
+from shared.application import Handlers, ServiceApplication
+from shared.config import Settings
 from shared.domain import NotFound
+
+KNOWN_TIMELINES = 20_000
+"""Timelines remembered as last saved here (a few hundred bytes each)."""
 
 
 class ReportingApplication(ServiceApplication):
+    def __init__(self, settings: Settings, handlers: Handlers | None = None) -> None:
+        super().__init__(settings, handlers)
+        self._known_timelines: OrderedDict[UUID, Timeline] = OrderedDict()
+        self._known_lock = threading.Lock()
+
+    # --- archiving -----------------------------------------------------------------
+
+    def timeline_to_append(self, aggregate_id: UUID) -> Timeline | None:
+        """The timeline to append to, without reading the store when this process saved
+        it last: only reporting's inbox appends to timelines, and a copy another replica
+        made stale fails its save (optimistic concurrency), which forgets it here, so the
+        retry loads the stored one. None when there is no such timeline yet."""
+        pending = self._pending_aggregates()
+        if aggregate_id in pending:
+            timeline: Timeline = pending[aggregate_id]
+            return timeline
+        with self._known_lock:
+            known = self._known_timelines.get(aggregate_id)
+        if known is not None:
+            return deepcopy(known)
+        try:
+            return self.load(aggregate_id, Timeline)
+        except NotFound:
+            return None
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        try:
+            recordings = super()._record(processing_event)
+        except IntegrityError:
+            with self._known_lock:
+                for aggregate_id in processing_event.aggregates:
+                    self._known_timelines.pop(aggregate_id, None)
+            raise
+        with self._known_lock:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                if isinstance(aggregate, Timeline):
+                    self._known_timelines[aggregate_id] = aggregate
+                    self._known_timelines.move_to_end(aggregate_id)
+            while len(self._known_timelines) > KNOWN_TIMELINES:
+                self._known_timelines.popitem(last=False)
+        return recordings
+
+    # --- audit reads ---------------------------------------------------------------
+
     def history(self, subject: str, as_of: dt.datetime | None = None) -> list[ArchivedEvent]:
         entries = [entry for entry in map(entry_of, self.events.get(timeline_id(subject)))
                    if entry is not None and (as_of is None or entry.time <= as_of)]

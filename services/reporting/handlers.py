@@ -12,7 +12,7 @@ from services.reporting.domain import ArchivedEvent, Timeline, timeline_id
 from services.reporting.progress import campaign_of
 from shared.application import Handlers
 from shared.cloudevents import InboundEvent
-from shared.domain import EventMeta, NotFound
+from shared.domain import EventMeta
 
 ARCHIVIST = "system:reporting"
 
@@ -41,11 +41,9 @@ def archive(app: ReportingApplication, inbound: InboundEvent,
 
 def _archived_on(app: ReportingApplication, subject: str, entry: ArchivedEvent,
                  meta: EventMeta) -> Timeline:
-    """One read per timeline (a miss is as cheap as an existence check)."""
     aggregate_id = timeline_id(subject)
-    try:
-        timeline = app.load(aggregate_id, Timeline)
-    except NotFound:
+    timeline = app.timeline_to_append(aggregate_id)
+    if timeline is None:
         return Timeline(id=aggregate_id, subject=subject, first=entry, meta=meta)
     timeline.archive(entry, meta)
     return timeline

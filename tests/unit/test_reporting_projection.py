@@ -18,6 +18,7 @@ from contracts import IntegrationEvent
 from contracts import execution as task_contract
 from contracts import planning as plan_contract
 from services.reporting.application import ReportingApplication
+from services.reporting.domain import timeline_id
 from services.reporting.views import ProgressView
 from services.reporting.wiring import build
 from shared import cloudevents
@@ -134,3 +135,22 @@ def test_live_rebuild_and_as_of_agree_for_every_interleaving_of_the_two_topics(
         assert other.progress(str(CAMPAIGN)) == live.progress(str(CAMPAIGN)) == \
             shuffled.campaign_progress_as_of(str(CAMPAIGN), now)
         assert all(difference.count == 0 for difference in other.verify())
+
+
+def test_replicas_appending_to_one_campaign_timeline_lose_nothing(tmp_path: Path) -> None:
+    """Each replica appends from the timeline as it last saved it; a copy made stale by
+    the other replica fails its save, is forgotten and the event is applied again from
+    the stored timeline: every event archived once, in one gapless timeline."""
+    planned, *executed = [*planning_topic(), *execution_topic()]
+    with reporting(tmp_path) as first, reporting(tmp_path) as second:
+        feed(first, [planned])
+        feed(second, executed[:2])  # second now knows the campaign timeline as saved
+        feed(first, executed[2:4])  # first's copy is stale: its save loses, then retries
+        feed(second, executed[4:])  # and so is second's now
+        for app in (first, second):
+            history = app.history(str(CAMPAIGN))
+            assert sorted(entry.id for entry in history) == sorted(
+                inbound.envelope.id for inbound in [planned, *executed])
+        versions = [event.originator_version
+                    for event in first.events.get(timeline_id(str(CAMPAIGN)))]
+        assert versions == list(range(1, len(executed) + 2))
