@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ from shared.waiting import wait_for_event
 log = logging.getLogger(__name__)
 READ_MODEL_POLL_SECONDS = 0.5
 READ_MODEL_RETRY_SECONDS = 2.0
+GC_THRESHOLDS = (100_000, 50, 100)  # a full collection every few minutes under load
 # After a commit wakes the follower it waits this long, so that a burst of commits is
 # folded in one transaction rather than one each. Queries do not wait for it: each
 # catches up first (read-your-writes).
@@ -480,5 +482,10 @@ def serve(service: str, build: Builder) -> None:
     logs.configure(service)
     settings = Settings.from_env(service)
     app = create_http_app(settings, build)
+    # Python's default collector thresholds (700, 10, 10) ran a collection every few
+    # messages of a busy consumer, and full collections showed as the latency tail:
+    # commit -> visible p99 at 200 events/s went from 54 to 34 ms and from 105 to 70 ms
+    # in back-to-back runs with these. Nothing here depends on cycles being freed early.
+    gc.set_threshold(*GC_THRESHOLDS)
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
                 access_log=False)
