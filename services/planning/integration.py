@@ -37,6 +37,7 @@ def _playbook(event: Any) -> contract.PlaybookDefined:
                 anchored=task.date_rule.kind == "anchor",
                 approval_roles=[step.role for step in task.approval_chain],
                 consulted_roles=task.consulted, informed_roles=task.informed,
+                complete_on_approval=task.complete_on_approval,
             )
             for phase in spec.phases for task in phase.tasks
         ],

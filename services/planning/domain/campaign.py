@@ -43,6 +43,7 @@ class PlannedTask(BaseModel):
     consulted_roles: list[str] = Field(default_factory=list)
     informed_roles: list[str] = Field(default_factory=list)
     role_members: dict[str, list[str]] = Field(default_factory=dict)
+    complete_on_approval: bool = True
 
 
 class UnfitTask(BaseModel):
@@ -98,6 +99,7 @@ def planned_tasks(campaign_id: UUID, spec: PlaybookSpec, schedule: Schedule,
                 approval_chain=list(template.approval_chain),
                 consulted_roles=list(template.consulted),
                 informed_roles=list(template.informed),
+                complete_on_approval=template.complete_on_approval,
                 role_members={role: staffing.members_for(role)
                               for role in sorted(template.roles)
                               if staffing.members_for(role)},

@@ -7,7 +7,7 @@ event classes from these signatures and needs the real types.
 
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from services.planning.domain.scheduling import (
     ScheduleError,
@@ -82,6 +82,9 @@ class TaskTemplate(BaseModel):
         default_factory=list, description="accountable roles (A), approving in this order")
     consulted: list[str] = Field(default_factory=list, description="consulted roles (C)")
     informed: list[str] = Field(default_factory=list, description="informed roles (I)")
+    complete_on_approval: StrictBool = Field(
+        default=True, description="done when its approval chain completes; false: its "
+                                  "assignee completes it after the last approval")
 
     @model_validator(mode="before")
     @classmethod
