@@ -31,7 +31,7 @@ from services.planning.playbook_files import playbook_from_yaml, playbook_to_yam
 from services.planning.views import CalendarView, CatalogView, DirectoryView
 from shared.auth import Member as AuthenticatedMember
 from shared.auth import current_member
-from shared.domain import EventMeta, InvalidCommand
+from shared.domain import EventMeta, InvalidCommand, PreconditionRequired
 from shared.paging import Paging, paged
 
 Actor = Annotated[AuthenticatedMember, Depends(current_member)]
@@ -251,7 +251,12 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
             description="revise this playbook instead of defining a new one")] = None,
         expected_version: Annotated[int | None, Query(ge=1)] = None,
     ) -> dict[str, Any]:
-        """A playbook YAML file as the request body."""
+        """A playbook YAML file as the request body. Revising needs the version the
+        file was based on: an import must not silently overwrite someone's revision."""
+        if playbook_id is not None and expected_version is None:
+            raise PreconditionRequired(
+                "expected_version: give the version this file revises "
+                "(?playbook_id=…&expected_version=N); see GET /playbooks/{id}")
         spec = playbook_from_yaml(await request.body())
         meta = attributed(member)
         if playbook_id is None:
