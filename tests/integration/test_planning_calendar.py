@@ -10,7 +10,7 @@ import pytest
 from icalendar import Calendar
 
 from services.planning.playbook_files import PLAYBOOK_DIR
-from tests.harness import Environment, auth, start_service
+from tests.harness import Environment, auth, register_members, start_service
 from tests.integration.test_http_errors import assert_refused
 
 pytestmark = pytest.mark.integration
@@ -36,6 +36,7 @@ async def test_routines_plan_campaigns_and_feeds_match_the_plan(
         response = await planning.http.post("/playbooks/import", content=text, headers={
             **ANNA, "content-type": "application/yaml"})
         playbook_id = response.json()["id"]
+        await register_members(planning, "ben", "anna")
         today = dt.date.today()
         routine = {"name": "Newsletter", "playbook_id": playbook_id,
                    "rule": "FREQ=MONTHLY;BYMONTHDAY=15", "starts_on": today.isoformat(),

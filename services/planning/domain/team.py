@@ -62,8 +62,10 @@ class Team(Aggregate):
         self.profile = profile
 
     def change(self, profile: TeamProfile, meta: EventMeta) -> None:
+        """The team as ``profile`` says; the same profile again changes nothing (PUT is
+        idempotent: a client retrying after a timeout gets the same answer)."""
         if profile == self.profile:
-            raise InvalidCommand("team: nothing changed")
+            return
         check_profile(profile)
         self._changed(team_id=self.team_id, profile=profile, meta=meta)
 
@@ -130,8 +132,9 @@ class Member(Aggregate):
         self.absences: dict[UUID, Absence] = {}
 
     def change(self, profile: MemberProfile, meta: EventMeta) -> None:
+        """Idempotent, like ``Team.change``."""
         if profile == self.profile:
-            raise InvalidCommand("member: nothing changed")
+            return
         if profile.manager_id == self.member_id:
             raise InvalidCommand("manager_id: a member cannot be their own manager")
         self._changed(member_id=self.member_id, profile=profile, meta=meta)

@@ -49,3 +49,29 @@ def test_yaml_nested_a_thousand_deep_is_a_422(planning: ServiceClient) -> None:
     response = import_yaml(planning, "name: x\ntasks: " + "[" * 1000 + "]" * 1000)
     assert response.status_code == 422, response.text
     assert "nests too deeply" in response.text
+
+
+def test_a_campaign_naming_an_unknown_member_is_a_422_not_a_201(
+        planning: ServiceClient) -> None:
+    playbook = planning.post("/playbooks", json=LAUNCH_PLAYBOOK, headers=ANNA).json()
+    before = planning.head_position()
+    response = planning.post("/campaigns", headers=ANNA, json={
+        "playbook_id": playbook["id"], "name": "Launch", "launch_date": "2027-03-01",
+        "assignments": {"writer": "benn"}})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["assignments", "writer"]
+    assert "unknown member 'benn'" in response.json()["detail"][0]["msg"]
+    assert planning.head_position() == before
+
+
+def test_put_with_the_same_body_again_is_200_and_records_nothing(
+        planning: ServiceClient) -> None:
+    for path, body in (("/teams/content-dk", {"name": "Content", "country": "DK"}),
+                       ("/members/ben", {"name": "Ben", "team_ids": ["content-dk"]})):
+        first = planning.put(path, json=body, headers=ANNA)
+        assert first.status_code == 200, first.text
+        before = planning.head_position()
+        again = planning.put(path, json=body, headers=ANNA)
+        assert again.status_code == 200, again.text
+        assert again.json() == first.json()
+        assert planning.head_position() == before
