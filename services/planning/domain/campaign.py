@@ -135,6 +135,61 @@ def check_staffing(spec: PlaybookSpec, staffing: Staffing,
                 )
 
 
+def check_separation_of_duties(spec: PlaybookSpec, staffing: Staffing, *,
+                               directory_known: bool) -> None:
+    """Refuse a plan in which an approval step cannot be completed: execution lets nobody
+    approve their own submission or two steps of one chain, so each step needs its N
+    approvers among the role's holders, other than the task's assignee (the likely
+    submitter) and other than those the chain's other steps need.
+
+    Who holds a role is known when the campaign assigns it or plans with a team (the
+    team's directory); otherwise the step is left to execution, which resolves holders
+    when the approval is due."""
+    for task in spec.tasks:
+        submitter = staffing.assignments.get(task.role)
+        slots: list[tuple[int, list[str]]] = []
+        for number, step in enumerate(task.approval_chain, start=1):
+            if not directory_known and step.role not in staffing.assignments:
+                continue
+            eligible = [member for member in staffing.members_for(step.role)
+                        if member != submitter]
+            slots += [(number, eligible)] * step.required_approvals
+        unfilled = _first_unfilled_step(slots)
+        if unfilled is None:
+            continue
+        step = task.approval_chain[unfilled - 1]
+        eligible = [member for member in staffing.members_for(step.role)
+                    if member != submitter]
+        raise InvalidCommand(
+            f"tasks.{task.key}.approval_chain.{unfilled}: step {unfilled} ({step.role}) needs "
+            f"{step.required_approvals} approver(s) other than the submitter "
+            f"({submitter or 'unassigned'}) and the chain's other approvers; eligible: "
+            f"{', '.join(eligible) or 'nobody'}. Assign the role to someone else or give "
+            "the team more members holding it"
+        )
+
+
+def _first_unfilled_step(slots: list[tuple[int, list[str]]]) -> int | None:
+    """The step of the first approval slot no distinct person can fill (bipartite
+    matching by augmenting paths: a handful of slots and people per task)."""
+    holder: dict[str, int] = {}  # member -> slot index
+
+    def assign(slot: int, visited: set[str]) -> bool:
+        for member in slots[slot][1]:
+            if member in visited:
+                continue
+            visited.add(member)
+            if member not in holder or assign(holder[member], visited):
+                holder[member] = slot
+                return True
+        return False
+
+    for index, (number, _) in enumerate(slots):
+        if not assign(index, set()):
+            return number
+    return None
+
+
 class Campaign(Aggregate):
     @event("Planned")
     def __init__(
@@ -332,6 +387,7 @@ def plan_campaign(
         raise InvalidCommand("name: must not be blank")
     staffing = staffing or Staffing()
     check_staffing(spec, staffing, team_queues)
+    check_separation_of_duties(spec, staffing, directory_known=team_id is not None)
     return Campaign(
         id=campaign_id,
         name=name,
