@@ -187,7 +187,9 @@ def campaign_json(campaign: Campaign) -> dict[str, Any]:
         "critical_path": campaign.critical_path,
         "unfit": [unfit.model_dump() for unfit in campaign.unfit],
         "tasks": [
-            {**task.model_dump(mode="json"), "status": campaign.task_status[task.task_id]}
+            {**task.model_dump(mode="json"), "status": campaign.task_status[task.task_id],
+             "current_assignee_id": campaign.holder_of(task.task_id).assignee_id,
+             "current_queue": campaign.holder_of(task.task_id).queue}
             for task in campaign.tasks
         ],
     }

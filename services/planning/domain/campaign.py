@@ -46,6 +46,15 @@ class PlannedTask(BaseModel):
     complete_on_approval: bool = True
 
 
+class TaskHolder(BaseModel):
+    """Who has a task in hand: a member, or nobody while it waits in a queue."""
+
+    model_config = ConfigDict(frozen=True)
+
+    assignee_id: str | None
+    queue: str | None = None
+
+
 class UnfitTask(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -227,10 +236,32 @@ class Campaign(Aggregate):
         self.status: CampaignStatus = "active"
         self.status_reason: str | None = None
         self.task_status: dict[UUID, str] = {task.task_id: "planned" for task in tasks}
+        self.holders: dict[UUID, TaskHolder] = {}
+        """Who holds each task now, as execution reported it (absent: as planned)."""
 
     @event("TaskProgressed")
     def record_task_progress(self, task_id: UUID, status: str, meta: EventMeta) -> None:
         self.task_status[task_id] = status
+
+    def record_task_holder(self, task_id: UUID, holder: TaskHolder, via: str,
+                           meta: EventMeta) -> bool:
+        """Follow execution's assignments (``via``: planned, claimed, reassigned, absence,
+        returned_to_queue). False when it is what the campaign already shows."""
+        if self.holder_of(task_id) == holder:
+            return False
+        self._task_holder_changed(task_id=task_id, holder=holder, via=via, meta=meta)
+        return True
+
+    @event("TaskHolderChanged")
+    def _task_holder_changed(self, task_id: UUID, holder: TaskHolder, via: str,
+                             meta: EventMeta) -> None:
+        self.holders[task_id] = holder
+
+    def holder_of(self, task_id: UUID) -> TaskHolder:
+        if task_id in self.holders:
+            return self.holders[task_id]
+        planned = next(task for task in self.tasks if task.task_id == task_id)
+        return TaskHolder(assignee_id=planned.assignee_id, queue=planned.queue)
 
     def has_task(self, task_id: UUID) -> bool:
         return task_id in self.task_status
