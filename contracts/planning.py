@@ -217,6 +217,9 @@ class GoalDefined(IntegrationEvent):
     kpi_target: float
     period_start: date
     period_end: date
+    kpi_aggregation: str = Field(
+        default="sum", description="how measurements add up over the period: sum, last, "
+                                   "average or max (absent in older events: sum)")
 
 
 class KpiMeasured(IntegrationEvent):

@@ -309,7 +309,7 @@ class PlanningApplication(ServiceApplication):
     def record_measurement(self, goal_id: UUID, measurement: Measurement,
                            meta: EventMeta) -> Goal:
         goal = self.goal(goal_id)
-        goal.record_measurement(measurement, meta)
+        goal.record_measurement(measurement, meta, today=dt.date.today())
         self.save_or_conflict(goal)
         return goal
 

@@ -3,6 +3,7 @@ and records KPI measurements a CRM (or any other system) reports."""
 
 from __future__ import annotations
 
+import datetime as dt
 from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
@@ -73,7 +74,8 @@ def on_kpi_measurement_reported(app: PlanningApplication, inbound: InboundEvent,
                               source=event.source, external_id=event.external_id)
     if measurement in goal.measurements:
         return  # the reporter sent the same measurement again
-    goal.record_measurement(measurement, meta=app.meta_caused_by(inbound))
+    goal.record_measurement(measurement, meta=app.meta_caused_by(inbound),
+                            today=dt.date.today())
     processing_event.collect_events(goal)
 
 

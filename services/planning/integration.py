@@ -125,6 +125,7 @@ def _goal_defined(event: Any) -> contract.GoalDefined:
         custom_kind=goal.custom_kind, weight=goal.weight, kpi_name=goal.kpi.name,
         kpi_unit=goal.kpi.unit, kpi_target=goal.kpi.target,
         period_start=goal.kpi.period_start, period_end=goal.kpi.period_end,
+        kpi_aggregation=goal.kpi.aggregation,
     )
 
 
