@@ -47,7 +47,7 @@ def test_no_measurement_yet_is_no_attainment() -> None:
 
 @pytest.mark.parametrize("target", [0, -5])
 def test_a_target_that_cannot_be_measured_against_is_refused(target: float) -> None:
-    with pytest.raises(InvalidCommand, match="kpi.target: must be above 0"):
+    with pytest.raises(InvalidCommand, match=r"kpi\.target: must be above 0"):
         goal("sum", target=target)
 
 
