@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.planning.domain.playbook import ApprovalStepTemplate, PlaybookSpec
 from services.planning.domain.scheduling import DatedTask, Schedule
+from services.planning.domain.text import check_date, check_text
 from shared.domain import Aggregate, Conflict, EventMeta, InvalidCommand, event
 
 TASK_STATUSES = ("planned", "open", "in_progress", "done", "cancelled")
@@ -372,9 +373,7 @@ class Campaign(Aggregate):
 
     def cancel(self, reason: str, meta: EventMeta) -> None:
         self._require_active("cancel")
-        reason = reason.strip()
-        if not reason:
-            raise InvalidCommand("reason: say why the campaign is cancelled")
+        reason = check_text("reason", reason)
         self._cancelled(reason=reason, meta=meta)
 
     @event("Cancelled")
@@ -413,9 +412,8 @@ def plan_campaign(
     goal_ids: list[UUID] | None = None,
     routine_id: UUID | None = None,
 ) -> Campaign:
-    name = name.strip()
-    if not name:
-        raise InvalidCommand("name: must not be blank")
+    name = check_text("name", name)
+    check_date("launch_date", schedule.anchor_date)
     staffing = staffing or Staffing()
     check_staffing(spec, staffing, team_queues)
     check_separation_of_duties(spec, staffing, directory_known=team_id is not None)

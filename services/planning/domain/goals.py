@@ -11,6 +11,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.planning.domain.text import check_date, check_text
 from shared.domain import Aggregate, Conflict, EventMeta, InvalidCommand, event
 
 GoalKind = Literal["awareness", "image", "sales_support", "custom"]
@@ -132,9 +133,13 @@ class Goal(Aggregate):
 
 
 def define_goal(definition: GoalDefinition, meta: EventMeta) -> Goal:
-    if not definition.name.strip():
-        raise InvalidCommand("name: must not be blank")
+    check_text("name", definition.name)
+    check_text("description", definition.description, multiline=True)
     kpi = definition.kpi
+    check_text("kpi.name", kpi.name)
+    check_text("kpi.unit", kpi.unit, multiline=True)
+    check_date("kpi.period_start", kpi.period_start)
+    check_date("kpi.period_end", kpi.period_end)
     # Checked on define only, so goals stored before these rules still load.
     if kpi.target <= 0:
         raise InvalidCommand(f"kpi.target: must be above 0, not {kpi.target:g} "

@@ -14,6 +14,7 @@ from services.planning.domain.scheduling import (
     SchedulingTask,
     check_dependencies,
 )
+from services.planning.domain.text import check_text
 from shared.domain import Aggregate, Conflict, EventMeta, InvalidCommand, event
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -161,10 +162,17 @@ class PlaybookSpec(BaseModel):
 
 def validate_spec(spec: PlaybookSpec) -> PlaybookSpec:
     """The spec, normalized, or ``InvalidCommand`` naming the problem."""
-    name = spec.name.strip()
-    if not name:
-        raise InvalidCommand("name: must not be blank")
+    name = check_text("name", spec.name)
+    check_text("description", spec.description, multiline=True)
     check_size(spec)
+    for phase in spec.phases:
+        check_text(f"phases.{phase.key}.title", phase.title)
+    for task in spec.tasks:
+        check_text(f"tasks.{task.key}.title", task.title)
+        check_text(f"tasks.{task.key}.role", task.role)
+        check_text(f"tasks.{task.key}.description", task.description, multiline=True)
+        if task.deliverable is not None:
+            check_text(f"tasks.{task.key}.deliverable", task.deliverable)
     phase_keys = [phase.key for phase in spec.phases]
     _no_duplicates("phases", phase_keys, "phase keys")
     tasks = spec.tasks
