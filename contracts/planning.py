@@ -33,6 +33,8 @@ class PlaybookTaskTemplate(Contract):
                                       description="accountable roles, in approval order")
     consulted_roles: list[str] = Field(default_factory=list)
     informed_roles: list[str] = Field(default_factory=list)
+    complete_on_approval: bool = Field(
+        default=True, description="done when the approval chain completes (default)")
 
 
 class PlaybookDefined(IntegrationEvent):
@@ -83,6 +85,11 @@ class PlannedTask(Contract):
     )
     phase: str | None = None
     duration_days: int | None = Field(default=None, ge=0, description="working days")
+    complete_on_approval: bool = Field(
+        default=True,
+        description="true: the task is done when its approval chain completes; false: "
+                    "its assignee completes it after the last approval. Absent in events "
+                    "published before it existed: read as true.")
 
 
 class CampaignPlanned(IntegrationEvent):
@@ -210,6 +217,9 @@ class GoalDefined(IntegrationEvent):
     kpi_target: float
     period_start: date
     period_end: date
+    kpi_aggregation: str = Field(
+        default="sum", description="how measurements add up over the period: sum, last, "
+                                   "average or max (absent in older events: sum)")
 
 
 class KpiMeasured(IntegrationEvent):

@@ -18,6 +18,7 @@ __all__ = [
     "Forbidden",
     "InvalidCommand",
     "NotFound",
+    "PreconditionRequired",
     "TooLarge",
     "event",
 ]
@@ -80,6 +81,12 @@ class Conflict(DomainError):
     """An illegal transition, or a lost race on an aggregate's version."""
 
     status_code = 409
+
+
+class PreconditionRequired(DomainError):
+    """A change that must say which version it revises (lost updates otherwise)."""
+
+    status_code = 428
 
 
 class TooLarge(DomainError):

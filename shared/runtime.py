@@ -19,7 +19,7 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from starlette.exceptions import HTTPException
@@ -29,7 +29,6 @@ from shared import logs
 from shared.application import ServiceApplication
 from shared.auth import TokenRegistry
 from shared.config import SERVICES, Settings
-from shared.domain import DomainError
 from shared.health import (
     ConsumerWatch,
     InboxStatus,
@@ -41,6 +40,7 @@ from shared.health import (
     describe_error,
     overall,
 )
+from shared.http_errors import JsonBodyGuard, install_error_handlers
 from shared.inbox import Inbox
 from shared.outbox import OutboxRelay, Translator
 from shared.projections import Projection, open_projections
@@ -384,12 +384,11 @@ def create_http_app(settings: Settings, build: Builder,
     )
     app.state.runtime = runtime
     app.state.tokens = tokens or TokenRegistry.from_file(settings.tokens_file)
+    # Added first, so it runs inside BodyLimit and buffers only bounded bodies.
+    app.add_middleware(JsonBodyGuard)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.include_router(parts.router)
-
-    @app.exception_handler(DomainError)
-    async def domain_error(_: Request, error: DomainError) -> JSONResponse:
-        return JSONResponse(status_code=error.status_code, content={"detail": str(error)})
+    install_error_handlers(app)
 
     @app.get("/health/live", tags=["health"])
     async def live() -> dict[str, str]:

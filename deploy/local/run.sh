@@ -38,7 +38,8 @@ if [[ ! -f "$MARKETFLOW_TOKENS_FILE" ]]; then
   "$PY" - "$MARKETFLOW_TOKENS_FILE" <<'PYEOF'
 import json, secrets, sys
 members = {"anna": "Anna (marketing manager)", "ben": "Ben (writer)",
-           "carla": "Carla (designer)", "dave": "Dave (web)"}
+           "carla": "Carla (designer)", "dave": "Dave (web)", "erin": "Erin (brand)",
+           "lee": "Lee (legal)"}
 tokens = {f"mf_{member}_{secrets.token_urlsafe(12)}": {"member_id": member, "name": name}
           for member, name in members.items()}
 with open(sys.argv[1], "w") as f:

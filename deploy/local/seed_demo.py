@@ -26,6 +26,9 @@ MEMBERS = {
               "manager_id": "anna"},
     "dave": {"name": "Dave (web)", "roles": ["web"], "manager_id": "anna",
              "weekly_capacity_hours": 30},
+    # A second brand approver and a legal one: nobody approves their own work.
+    "erin": {"name": "Erin (brand)", "roles": ["brand"], "manager_id": "anna"},
+    "lee": {"name": "Lee (legal)", "roles": ["legal"], "manager_id": "anna"},
 }
 
 
@@ -33,7 +36,7 @@ def seed_directory(client: httpx.Client) -> None:
     if client.get(f"/teams/{DEMO_TEAM}").status_code != 404:
         return
     client.put(f"/teams/{DEMO_TEAM}", json=TEAM).raise_for_status()
-    for member_id in ("anna", "ben", "carla", "dave"):  # managers first
+    for member_id in MEMBERS:  # managers first
         client.put(f"/members/{member_id}", json={
             **MEMBERS[member_id], "team_ids": [DEMO_TEAM]}).raise_for_status()
     client.put(f"/teams/{DEMO_TEAM}", json={**TEAM, "manager_id": "anna"}).raise_for_status()

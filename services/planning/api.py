@@ -26,12 +26,13 @@ from services.planning.domain import (
     Team,
     TeamProfile,
 )
-from services.planning.domain.team import ID_PATTERN
+from services.planning.domain.team import ID_PATTERN, Day
+from services.planning.domain.text import FIRST_DATE, LAST_DATE
 from services.planning.playbook_files import playbook_from_yaml, playbook_to_yaml
 from services.planning.views import CalendarView, CatalogView, DirectoryView
 from shared.auth import Member as AuthenticatedMember
 from shared.auth import current_member
-from shared.domain import EventMeta, InvalidCommand
+from shared.domain import EventMeta, InvalidCommand, PreconditionRequired
 from shared.paging import Paging, paged
 
 Actor = Annotated[AuthenticatedMember, Depends(current_member)]
@@ -40,6 +41,8 @@ MemberId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 # Role, member and queue names in request bodies; bounded like the directory's ids.
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 MAX_ROLES = 100
+# A date in a command: written as a date, within what plans support.
+PlanDate = Annotated[Day, Field(ge=FIRST_DATE, le=LAST_DATE)]
 MAX_GOALS = 50
 YAML_MEDIA_TYPE = "application/yaml"
 ICS_MEDIA_TYPE = "text/calendar"
@@ -77,9 +80,9 @@ class PlanCampaign(BaseModel):
     playbook_version: int | None = Field(default=None, ge=1,
                                          description="default: the latest version")
     name: str = Field(min_length=1, max_length=200)
-    launch_date: dt.date | None = Field(
+    launch_date: PlanDate | None = Field(
         default=None, description="the anchor: schedule backward from it")
-    start_date: dt.date | None = Field(
+    start_date: PlanDate | None = Field(
         default=None, description="or schedule forward from this date; the launch follows")
     team_id: str | None = Field(default=None, max_length=64, pattern=ID_PATTERN,
                                 description="whose calendar (holidays, closed days) to use")
@@ -92,7 +95,7 @@ class PlanCampaign(BaseModel):
         description="role -> team queue its tasks land in"
     )
     goal_ids: list[UUID] = Field(default_factory=list, max_length=MAX_GOALS)
-    not_before: dt.date | None = Field(
+    not_before: PlanDate | None = Field(
         default=None, description="report tasks that would start earlier (default: today)")
 
     @model_validator(mode="after")
@@ -110,8 +113,8 @@ class PlanCampaign(BaseModel):
 class Reschedule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    launch_date: dt.date
-    not_before: dt.date | None = None
+    launch_date: PlanDate
+    not_before: PlanDate | None = None
 
 
 class Migrate(BaseModel):
@@ -136,15 +139,15 @@ class RecordMeasurement(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     value: float = Field(allow_inf_nan=False)
-    measured_on: dt.date
+    measured_on: PlanDate
     external_id: str | None = Field(default=None, max_length=200)
 
 
 class RecordAbsence(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    starts_on: dt.date
-    ends_on: dt.date
+    starts_on: PlanDate
+    ends_on: PlanDate
     backup_member_id: str | None = Field(default=None, max_length=64, pattern=ID_PATTERN)
     reason: str | None = Field(default=None, max_length=500)
 
@@ -187,7 +190,9 @@ def campaign_json(campaign: Campaign) -> dict[str, Any]:
         "critical_path": campaign.critical_path,
         "unfit": [unfit.model_dump() for unfit in campaign.unfit],
         "tasks": [
-            {**task.model_dump(mode="json"), "status": campaign.task_status[task.task_id]}
+            {**task.model_dump(mode="json"), "status": campaign.task_status[task.task_id],
+             "current_assignee_id": campaign.holder_of(task.task_id).assignee_id,
+             "current_queue": campaign.holder_of(task.task_id).queue}
             for task in campaign.tasks
         ],
     }
@@ -251,7 +256,12 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
             description="revise this playbook instead of defining a new one")] = None,
         expected_version: Annotated[int | None, Query(ge=1)] = None,
     ) -> dict[str, Any]:
-        """A playbook YAML file as the request body."""
+        """A playbook YAML file as the request body. Revising needs the version the
+        file was based on: an import must not silently overwrite someone's revision."""
+        if playbook_id is not None and expected_version is None:
+            raise PreconditionRequired(
+                "expected_version: give the version this file revises "
+                "(?playbook_id=…&expected_version=N); see GET /playbooks/{id}")
         spec = playbook_from_yaml(await request.body())
         meta = attributed(member)
         if playbook_id is None:
@@ -398,6 +408,7 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
     @router.get("/calendar/members/{member_id}.ics", tags=["calendar"],
                 response_class=Response, responses={200: {"content": {ICS_MEDIA_TYPE: {}}}})
     def member_feed(member_id: MemberId, reader: FeedReader) -> Response:
+        app.member(member_id)  # 404 for someone the directory does not know
         first, last = _feed_window()
         return _ics(f"{member_id}'s tasks (Marketflow)",
                     calendar.entries(first, last, member_id=member_id))

@@ -143,12 +143,15 @@ class PlanningApplication(ServiceApplication):
             start_date=start_date, not_before=not_before or dt.date.today())
         staffing = Staffing(assignments=assignments, queues=queues or {},
                             directory=self._role_holders(team_id))
-        return plan_campaign(
+        campaign = plan_campaign(
             campaign_id or uuid4(), playbook.id, version, spec, name, plan, meta,
             staffing=staffing, team_id=team_id,
             team_queues=team.profile.queues if team else None, mode=mode,
             start_date=start_date, goal_ids=goal_ids, routine_id=routine_id,
         )
+        for role, member_id in sorted(assignments.items()):
+            self._require_member(f"assignments.{role}", member_id)
+        return campaign
 
     @retry_lost_races
     def reschedule_campaign(self, campaign_id: UUID, launch_date: dt.date, meta: EventMeta,
@@ -306,7 +309,7 @@ class PlanningApplication(ServiceApplication):
     def record_measurement(self, goal_id: UUID, measurement: Measurement,
                            meta: EventMeta) -> Goal:
         goal = self.goal(goal_id)
-        goal.record_measurement(measurement, meta)
+        goal.record_measurement(measurement, meta, today=dt.date.today())
         self.save_or_conflict(goal)
         return goal
 
@@ -344,6 +347,15 @@ class PlanningApplication(ServiceApplication):
         self.save_or_conflict(member)
         return member
 
+    def _require_member(self, field: str, member_id: str) -> Member:
+        """A person named in a command is an active member of the directory."""
+        if not self.exists(member_aggregate_id(member_id)):
+            raise InvalidCommand(f"{field}: unknown member '{member_id}'")
+        member = self.member(member_id)
+        if not member.profile.active:
+            raise InvalidCommand(f"{field}: member '{member_id}' is not active")
+        return member
+
     def _require_manager(self, member_id: str, manager_id: str) -> None:
         """The manager is registered, and the chain of managers never loops back."""
         seen = [member_id]
@@ -369,9 +381,7 @@ class PlanningApplication(ServiceApplication):
                        meta: EventMeta) -> Absence:
         member = self.member(member_id)
         if backup_member_id is not None and backup_member_id != member_id:
-            if not self.exists(member_aggregate_id(backup_member_id)):
-                raise InvalidCommand(f"backup_member_id: unknown member '{backup_member_id}'")
-            backup = self.member(backup_member_id)
+            backup = self._require_member("backup_member_id", backup_member_id)
             if any(a.overlaps(starts_on, ends_on) for a in backup.absences.values()):
                 raise InvalidCommand(
                     f"backup_member_id: {backup_member_id} is away during that time too")

@@ -3,6 +3,7 @@ and records KPI measurements a CRM (or any other system) reports."""
 
 from __future__ import annotations
 
+import datetime as dt
 from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
@@ -10,6 +11,7 @@ from eventsourcing.application import ProcessingEvent
 from contracts import IntegrationEvent, execution, planning
 from services.planning.application import PlanningApplication
 from services.planning.domain import Campaign, Goal, Measurement
+from services.planning.domain.campaign import TaskHolder
 from shared.application import Handlers
 from shared.cloudevents import InboundEvent
 
@@ -44,6 +46,23 @@ def on_task_progress(app: PlanningApplication, inbound: InboundEvent,
                      event.campaign_id, TASK_PROGRESS[type(event)])  # type: ignore[attr-defined]
 
 
+def on_task_holder(app: PlanningApplication, inbound: InboundEvent,
+                   processing_event: ProcessingEvent[UUID]) -> None:
+    """The calendar and the feeds show who does the work now, not who was planned."""
+    event = inbound.event
+    if isinstance(event, execution.TaskAssigned):
+        holder, via = TaskHolder(assignee_id=event.assignee_id), str(event.via)
+    else:
+        assert isinstance(event, execution.TaskReturnedToQueue)
+        holder, via = TaskHolder(assignee_id=None, queue=event.queue), "returned_to_queue"
+    if not app.exists(event.campaign_id):
+        return  # a task of a campaign planned elsewhere: not ours to follow
+    campaign = app.load(event.campaign_id, Campaign)
+    if campaign.has_task(event.task_id) and campaign.record_task_holder(
+            event.task_id, holder, via, meta=app.meta_caused_by(inbound)):
+        processing_event.collect_events(campaign)
+
+
 def on_kpi_measurement_reported(app: PlanningApplication, inbound: InboundEvent,
                                 processing_event: ProcessingEvent[UUID]) -> None:
     """Validated like the HTTP command; a refusal (unknown goal, date outside the KPI
@@ -55,11 +74,14 @@ def on_kpi_measurement_reported(app: PlanningApplication, inbound: InboundEvent,
                               source=event.source, external_id=event.external_id)
     if measurement in goal.measurements:
         return  # the reporter sent the same measurement again
-    goal.record_measurement(measurement, meta=app.meta_caused_by(inbound))
+    goal.record_measurement(measurement, meta=app.meta_caused_by(inbound),
+                            today=dt.date.today())
     processing_event.collect_events(goal)
 
 
 HANDLERS: Handlers = {
     **dict.fromkeys(TASK_PROGRESS, on_task_progress),
+    execution.TaskAssigned: on_task_holder,
+    execution.TaskReturnedToQueue: on_task_holder,
     planning.KpiMeasurementReported: on_kpi_measurement_reported,
 }

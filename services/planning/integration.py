@@ -37,6 +37,7 @@ def _playbook(event: Any) -> contract.PlaybookDefined:
                 anchored=task.date_rule.kind == "anchor",
                 approval_roles=[step.role for step in task.approval_chain],
                 consulted_roles=task.consulted, informed_roles=task.informed,
+                complete_on_approval=task.complete_on_approval,
             )
             for phase in spec.phases for task in phase.tasks
         ],
@@ -124,6 +125,7 @@ def _goal_defined(event: Any) -> contract.GoalDefined:
         custom_kind=goal.custom_kind, weight=goal.weight, kpi_name=goal.kpi.name,
         kpi_unit=goal.kpi.unit, kpi_target=goal.kpi.target,
         period_start=goal.kpi.period_start, period_end=goal.kpi.period_end,
+        kpi_aggregation=goal.kpi.aggregation,
     )
 
 

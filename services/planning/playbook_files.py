@@ -23,12 +23,17 @@ def playbook_from_yaml(text: str | bytes) -> PlaybookSpec:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise InvalidCommand(f"playbook: not valid YAML: {error}") from None
+    except RecursionError:
+        # PyYAML composes nested collections recursively.
+        raise InvalidCommand("playbook: the YAML nests too deeply") from None
     if not isinstance(data, dict):
         raise InvalidCommand("playbook: expected a mapping with name and phases at the top")
     try:
         return PlaybookSpec.model_validate(data)
     except ValidationError as error:
         raise InvalidCommand(describe(error)) from None
+    except RecursionError:
+        raise InvalidCommand("playbook: the YAML nests too deeply") from None
 
 
 def playbook_to_yaml(spec: PlaybookSpec) -> str:

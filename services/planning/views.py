@@ -277,7 +277,7 @@ class CalendarView(Projection):
     calendar query and the ICS feeds."""
 
     name = "planning.calendar"
-    version = 1
+    version = 2  # 2: follows who holds each task (Campaign.TaskHolderChanged)
     tables = (
         Table("calendar_campaigns", (
             ("campaign_id", "text"), ("name", "text"), ("team_id", "text"),
@@ -314,9 +314,11 @@ class CalendarView(Projection):
             "due_date": task.due_date.isoformat(), "phase": task.phase, "status": "planned",
         }
         columns = ", ".join(f'"{name}"' for name in values)
+        # A revision changes the plan, not execution's facts: status and holder stay.
+        kept = ("campaign_id", "task_id", *(
+            ("status", "assignee_id", "queue") if keep_status else ()))
         updates = ", ".join(f'"{name}" = excluded."{name}"' for name in values
-                            if name not in ("campaign_id", "task_id")
-                            and not (keep_status and name == "status"))
+                            if name not in kept)
         sql.execute(f"INSERT INTO {self.table('calendar_tasks')} ({columns}) VALUES "
                     f"({', '.join('?' for _ in values)}) ON CONFLICT (campaign_id, task_id) "
                     f"DO UPDATE SET {updates}", list(values.values()))
@@ -371,6 +373,16 @@ class CalendarView(Projection):
         sql.execute(f"UPDATE {self.table('calendar_tasks')} SET status = ? "
                     "WHERE campaign_id = ? AND task_id = ?",
                     (event.status, str(event.originator_id), str(event.task_id)))
+
+    @apply.register(Campaign.TaskHolderChanged)  # type: ignore[attr-defined]
+    def _task_holder_changed(self, event: Any, sql: Sql) -> None:
+        if not self._known(sql, event):
+            return
+        self._touch(sql, event)
+        sql.execute(f"UPDATE {self.table('calendar_tasks')} SET assignee_id = ?, queue = ? "
+                    "WHERE campaign_id = ? AND task_id = ?",
+                    (event.holder.assignee_id, event.holder.queue,
+                     str(event.originator_id), str(event.task_id)))
 
     @apply.register(Campaign.GoalsLinked)  # type: ignore[attr-defined]
     def _goals_linked(self, event: Any, sql: Sql) -> None:

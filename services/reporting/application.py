@@ -81,4 +81,7 @@ class ReportingApplication(ServiceApplication):
         progress = CampaignProgress(campaign_id)
         for entry in self.history(campaign_id, as_of=moment):
             progress.apply(entry)
+        if progress.campaign_version == 0:
+            raise NotFound(f"campaign {campaign_id} had not been planned by "
+                           f"{moment.isoformat()}")
         return progress.report()

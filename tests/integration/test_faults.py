@@ -11,7 +11,7 @@ import pytest
 
 from contracts import planning as planning_contract
 from services.execution.domain import Task
-from services.planning.domain import TaskTemplate
+from services.planning.domain import MemberProfile, TaskTemplate
 from shared import cloudevents
 from shared.domain import EventMeta
 from shared.runtime import ServiceRuntime, ensure_topics
@@ -104,6 +104,7 @@ async def test_events_committed_before_a_crash_are_published_after_restart(
     playbook = planning_app.define_playbook(
         "Webinar", [TaskTemplate(key="invite", title="Send invites", role="writer",
                                  offset_days=-7)], EventMeta(actor="anna"))
+    planning_app.register_member("ben", MemberProfile(name="Ben"), EventMeta(actor="anna"))
     campaign = planning_app.plan_campaign(playbook.id, "Autumn webinar",
                                           datetime(2027, 9, 1).date(), {"writer": "ben"},
                                           EventMeta(actor="anna"))

@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from tests.harness import LAUNCH_PLAYBOOK, Environment, RunningService, auth, start_service
+from tests.harness import (
+    LAUNCH_PLAYBOOK,
+    Environment,
+    RunningService,
+    auth,
+    register_members,
+    start_service,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -58,6 +65,7 @@ async def test_malformed_requests_name_the_problem(planning: RunningService) -> 
 
 
 async def test_campaign_refusals(planning: RunningService) -> None:
+    await register_members(planning, "ben")
     response = await planning.http.post("/playbooks", json=LAUNCH_PLAYBOOK, headers=auth("anna"))
     playbook_id = response.json()["id"]
     good = {"playbook_id": playbook_id, "name": "Launch", "launch_date": "2027-03-01",

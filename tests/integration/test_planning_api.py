@@ -61,7 +61,8 @@ async def setup_team(planning: RunningService) -> None:
     assert response.status_code == 200, response.text
     for member_id, roles, manager in (("anna", ["marketing-manager"], None),
                                       ("ben", ["writer"], "anna"),
-                                      ("lena", ["legal"], "anna")):
+                                      ("lena", ["legal"], "anna"),
+                                      ("dave", ["brand"], "anna")):
         response = await planning.http.put(f"/members/{member_id}", headers=ANNA, json={
             "name": member_id.title(), "roles": roles, "team_ids": ["marketing-fi"],
             "manager_id": manager})

@@ -10,7 +10,7 @@ import pytest
 from icalendar import Calendar
 
 from services.planning.playbook_files import PLAYBOOK_DIR
-from tests.harness import Environment, auth, start_service
+from tests.harness import Environment, auth, register_members, start_service
 from tests.integration.test_http_errors import assert_refused
 
 pytestmark = pytest.mark.integration
@@ -36,11 +36,13 @@ async def test_routines_plan_campaigns_and_feeds_match_the_plan(
         response = await planning.http.post("/playbooks/import", content=text, headers={
             **ANNA, "content-type": "application/yaml"})
         playbook_id = response.json()["id"]
+        await register_members(planning, "ben", "anna", "dave")
         today = dt.date.today()
         routine = {"name": "Newsletter", "playbook_id": playbook_id,
                    "rule": "FREQ=MONTHLY;BYMONTHDAY=15", "starts_on": today.isoformat(),
                    "horizon_days": 95, "team_id": "content-dk",
-                   "assignments": {"writer": "ben", "editor": "anna"}}
+                   "assignments": {"writer": "ben", "editor": "anna",
+                                   "marketing-manager": "dave"}}
         await assert_refused(planning, "POST", "/routines", 422, "rule: not a valid RFC 5545",
                              json={**routine, "rule": "FREQ=SOMETIMES"}, headers=ANNA)
         await assert_refused(planning, "POST", "/routines", 422, "at most daily",
@@ -113,6 +115,10 @@ async def test_planning_views_rebuild_identically_after_a_restart(
             "name": "Web US", "country": "US", "subdivision": "CA", "queues": ["web"]})
         await planning.http.put("/members/ben", headers=ANNA, json={
             "name": "Ben", "roles": ["writer"], "team_ids": ["web-us"]})
+        await register_members(planning, "dave")
+        for editor in ("erin", "anna"):  # the editor edits; another editor approves
+            await planning.http.put(f"/members/{editor}", headers=ANNA, json={
+                "name": editor.title(), "roles": ["editor"], "team_ids": ["web-us"]})
         await planning.http.post("/members/ben/absences", headers=ANNA, json={
             "starts_on": today.isoformat(), "ends_on": today.isoformat()})
         goal = (await planning.http.post("/goals", headers=ANNA, json={
@@ -125,7 +131,8 @@ async def test_planning_views_rebuild_identically_after_a_restart(
         response = await planning.http.post("/routines", headers=ANNA, json={
             "name": "Weekly blog", "playbook_id": playbook["id"], "rule": "FREQ=WEEKLY",
             "starts_on": today.isoformat(), "horizon_days": 30, "team_id": "web-us",
-            "assignments": {"writer": "ben"}, "queues": {"web": "web"},
+            "assignments": {"writer": "ben", "brand": "dave"},
+            "queues": {"web": "web"},
             "goal_ids": [goal["id"]]})
         assert response.status_code == 201, response.text
         first = response.json()["planned"][0]["campaign_id"]

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 ANNA = auth("anna")
 GOAL = {"name": "More qualified leads", "kind": "sales_support", "weight": 40,
         "kpi": {"name": "qualified leads", "unit": "leads", "target": 200,
-                "period_start": "2027-01-01", "period_end": "2027-06-30"}}
+                "period_start": "2026-01-01", "period_end": "2026-06-30"}}
 
 
 def crm_message(sequence: int, goal_id: str, value: float, measured_on: date,
@@ -46,9 +46,9 @@ async def test_goals_kpis_and_crm_measurements(sqlite_env: Environment) -> None:
                              json={**GOAL, "weight": 0}, headers=ANNA)
         await assert_refused(planning, "POST", f"/goals/{goal_id}/measurements", 422,
                              "outside the KPI period", headers=ANNA,
-                             json={"value": 10, "measured_on": "2028-01-01"})
+                             json={"value": 10, "measured_on": "2027-01-01"})
         response = await planning.http.post(f"/goals/{goal_id}/measurements", headers=ANNA,
-                                            json={"value": 50, "measured_on": "2027-02-01"})
+                                            json={"value": 50, "measured_on": "2026-02-01"})
         assert response.status_code == 201, response.text
         assert response.json()["attainment_percent"] == 25.0
 
@@ -65,9 +65,9 @@ async def test_goals_kpis_and_crm_measurements(sqlite_env: Environment) -> None:
 
         topic = f"{sqlite_env.namespace}.crm.events"
         await publish_raw(sqlite_env.kafka_bootstrap, topic, [
-            crm_message(1, goal_id, 120, date(2027, 3, 1), "crm-1"),
-            crm_message(1, goal_id, 120, date(2027, 3, 1), "crm-1"),  # redelivered
-            crm_message(2, str(uuid.uuid4()), 1, date(2027, 3, 1), "crm-2"),  # no goal
+            crm_message(1, goal_id, 120, date(2026, 3, 1), "crm-1"),
+            crm_message(1, goal_id, 120, date(2026, 3, 1), "crm-1"),  # redelivered
+            crm_message(2, str(uuid.uuid4()), 1, date(2026, 3, 1), "crm-2"),  # no goal
         ])
 
         async def measured() -> dict[str, Any] | None:
@@ -75,7 +75,7 @@ async def test_goals_kpis_and_crm_measurements(sqlite_env: Environment) -> None:
             return goal if len(goal["measurements"]) == 2 else None
 
         goal = await eventually(measured, what="the CRM measurement to be recorded")
-        assert goal["attainment_percent"] == 60.0
+        assert goal["attainment_percent"] == 85.0  # the period's sum: 50 + 120 of 200
         assert goal["measurements"][1]["source"] == "crm"
         goal_aggregate = planning.application.goal(uuid.UUID(goal_id))
         events = planning.application.repository.event_store.get(goal_aggregate.id)

@@ -38,6 +38,7 @@ def test_execution_killed_mid_stream_applies_every_campaign_once(context: BenchC
     execution, _ = context.start_service("execution", namespace)
     headers = {"Authorization": "Bearer bench-ben"}
     with httpx.Client(base_url=planning_url, headers=headers, timeout=30) as client:
+        client.put("/members/ben", json={"name": "Ben"}).raise_for_status()
         playbook = client.post("/playbooks", json=LAUNCH_PLAYBOOK).raise_for_status().json()
         for number in range(CAMPAIGNS):
             client.post("/campaigns", json={

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,7 @@ from services.reporting.views import ProgressView
 from services.reporting.wiring import build
 from shared import cloudevents
 from shared.config import Settings
+from shared.domain import NotFound
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 CAMPAIGN = uuid.UUID("00000000-0000-4000-8000-00000000c0de")
@@ -154,3 +156,22 @@ def test_replicas_appending_to_one_campaign_timeline_lose_nothing(tmp_path: Path
         versions = [event.originator_version
                     for event in first.events.get(timeline_id(str(CAMPAIGN)))]
         assert versions == list(range(1, len(executed) + 2))
+
+
+def test_progress_follows_every_reschedule_of_the_launch(tmp_path: Path) -> None:
+    # Regression (issue 9, stale views): the launch date is the latest tasks_revised one.
+    moved_again = _inbound("planning", CAMPAIGN, 3, 3, 50, plan_contract.CampaignTasksRevised(
+        campaign_id=CAMPAIGN, reason="launch moved", launch_date=dt.date(2027, 4, 1)))
+    with reporting(tmp_path) as app:
+        feed(app, [*planning_topic(), moved_again])
+        assert ProgressView(app).progress(str(CAMPAIGN))["launch_date"] == "2027-04-01"  # type: ignore[index]
+        as_of = app.campaign_progress_as_of(str(CAMPAIGN), T0 + dt.timedelta(minutes=40))
+        assert as_of["launch_date"] == "2027-03-15"
+
+
+def test_progress_as_of_a_time_before_the_campaign_was_planned_is_not_found(
+        tmp_path: Path) -> None:
+    with reporting(tmp_path) as app:
+        feed(app, planning_topic())
+        with pytest.raises(NotFound, match="had not been planned by"):
+            app.campaign_progress_as_of(str(CAMPAIGN), T0 - dt.timedelta(days=1))

@@ -101,9 +101,12 @@ class WorkingCalendar:
         return count
 
     def _walk(self, day: dt.date, step: int, *, include_start: bool) -> dt.date:
-        current = day if include_start else day + dt.timedelta(days=step)
-        for _ in range(MAX_WALK_DAYS):
-            if self.is_working_day(current):
-                return current
-            current += dt.timedelta(days=step)
+        try:
+            current = day if include_start else day + dt.timedelta(days=step)
+            for _ in range(MAX_WALK_DAYS):
+                if self.is_working_day(current):
+                    return current
+                current += dt.timedelta(days=step)
+        except OverflowError:
+            raise InvalidCommand(f"dates: the plan around {day} leaves the calendar") from None
         raise InvalidCommand(f"no working day within {MAX_WALK_DAYS} days of {day}")

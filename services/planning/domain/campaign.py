@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.planning.domain.playbook import ApprovalStepTemplate, PlaybookSpec
 from services.planning.domain.scheduling import DatedTask, Schedule
+from services.planning.domain.text import check_date, check_text
 from shared.domain import Aggregate, Conflict, EventMeta, InvalidCommand, event
 
 TASK_STATUSES = ("planned", "open", "in_progress", "done", "cancelled")
@@ -43,6 +44,16 @@ class PlannedTask(BaseModel):
     consulted_roles: list[str] = Field(default_factory=list)
     informed_roles: list[str] = Field(default_factory=list)
     role_members: dict[str, list[str]] = Field(default_factory=dict)
+    complete_on_approval: bool = True
+
+
+class TaskHolder(BaseModel):
+    """Who has a task in hand: a member, or nobody while it waits in a queue."""
+
+    model_config = ConfigDict(frozen=True)
+
+    assignee_id: str | None
+    queue: str | None = None
 
 
 class UnfitTask(BaseModel):
@@ -98,6 +109,7 @@ def planned_tasks(campaign_id: UUID, spec: PlaybookSpec, schedule: Schedule,
                 approval_chain=list(template.approval_chain),
                 consulted_roles=list(template.consulted),
                 informed_roles=list(template.informed),
+                complete_on_approval=template.complete_on_approval,
                 role_members={role: staffing.members_for(role)
                               for role in sorted(template.roles)
                               if staffing.members_for(role)},
@@ -131,6 +143,61 @@ def check_staffing(spec: PlaybookSpec, staffing: Staffing,
                     f"queues.{role}: the team has no queue '{queue}' "
                     f"(its queues: {', '.join(team_queues) or 'none'})"
                 )
+
+
+def check_separation_of_duties(spec: PlaybookSpec, staffing: Staffing, *,
+                               directory_known: bool) -> None:
+    """Refuse a plan in which an approval step cannot be completed: execution lets nobody
+    approve their own submission or two steps of one chain, so each step needs its N
+    approvers among the role's holders, other than the task's assignee (the likely
+    submitter) and other than those the chain's other steps need.
+
+    Who holds a role is known when the campaign assigns it or plans with a team (the
+    team's directory); otherwise the step is left to execution, which resolves holders
+    when the approval is due."""
+    for task in spec.tasks:
+        submitter = staffing.assignments.get(task.role)
+        slots: list[tuple[int, list[str]]] = []
+        for number, step in enumerate(task.approval_chain, start=1):
+            if not directory_known and step.role not in staffing.assignments:
+                continue
+            eligible = [member for member in staffing.members_for(step.role)
+                        if member != submitter]
+            slots += [(number, eligible)] * step.required_approvals
+        unfilled = _first_unfilled_step(slots)
+        if unfilled is None:
+            continue
+        step = task.approval_chain[unfilled - 1]
+        eligible = [member for member in staffing.members_for(step.role)
+                    if member != submitter]
+        raise InvalidCommand(
+            f"tasks.{task.key}.approval_chain.{unfilled}: step {unfilled} ({step.role}) needs "
+            f"{step.required_approvals} approver(s) other than the submitter "
+            f"({submitter or 'unassigned'}) and the chain's other approvers; eligible: "
+            f"{', '.join(eligible) or 'nobody'}. Assign the role to someone else or give "
+            "the team more members holding it"
+        )
+
+
+def _first_unfilled_step(slots: list[tuple[int, list[str]]]) -> int | None:
+    """The step of the first approval slot no distinct person can fill (bipartite
+    matching by augmenting paths: a handful of slots and people per task)."""
+    holder: dict[str, int] = {}  # member -> slot index
+
+    def assign(slot: int, visited: set[str]) -> bool:
+        for member in slots[slot][1]:
+            if member in visited:
+                continue
+            visited.add(member)
+            if member not in holder or assign(holder[member], visited):
+                holder[member] = slot
+                return True
+        return False
+
+    for index, (number, _) in enumerate(slots):
+        if not assign(index, set()):
+            return number
+    return None
 
 
 class Campaign(Aggregate):
@@ -170,10 +237,32 @@ class Campaign(Aggregate):
         self.status: CampaignStatus = "active"
         self.status_reason: str | None = None
         self.task_status: dict[UUID, str] = {task.task_id: "planned" for task in tasks}
+        self.holders: dict[UUID, TaskHolder] = {}
+        """Who holds each task now, as execution reported it (absent: as planned)."""
 
     @event("TaskProgressed")
     def record_task_progress(self, task_id: UUID, status: str, meta: EventMeta) -> None:
         self.task_status[task_id] = status
+
+    def record_task_holder(self, task_id: UUID, holder: TaskHolder, via: str,
+                           meta: EventMeta) -> bool:
+        """Follow execution's assignments (``via``: planned, claimed, reassigned, absence,
+        returned_to_queue). False when it is what the campaign already shows."""
+        if self.holder_of(task_id) == holder:
+            return False
+        self._task_holder_changed(task_id=task_id, holder=holder, via=via, meta=meta)
+        return True
+
+    @event("TaskHolderChanged")
+    def _task_holder_changed(self, task_id: UUID, holder: TaskHolder, via: str,
+                             meta: EventMeta) -> None:
+        self.holders[task_id] = holder
+
+    def holder_of(self, task_id: UUID) -> TaskHolder:
+        if task_id in self.holders:
+            return self.holders[task_id]
+        planned = next(task for task in self.tasks if task.task_id == task_id)
+        return TaskHolder(assignee_id=planned.assignee_id, queue=planned.queue)
 
     def has_task(self, task_id: UUID) -> bool:
         return task_id in self.task_status
@@ -284,9 +373,7 @@ class Campaign(Aggregate):
 
     def cancel(self, reason: str, meta: EventMeta) -> None:
         self._require_active("cancel")
-        reason = reason.strip()
-        if not reason:
-            raise InvalidCommand("reason: say why the campaign is cancelled")
+        reason = check_text("reason", reason)
         self._cancelled(reason=reason, meta=meta)
 
     @event("Cancelled")
@@ -325,11 +412,11 @@ def plan_campaign(
     goal_ids: list[UUID] | None = None,
     routine_id: UUID | None = None,
 ) -> Campaign:
-    name = name.strip()
-    if not name:
-        raise InvalidCommand("name: must not be blank")
+    name = check_text("name", name)
+    check_date("launch_date", schedule.anchor_date)
     staffing = staffing or Staffing()
     check_staffing(spec, staffing, team_queues)
+    check_separation_of_duties(spec, staffing, directory_known=team_id is not None)
     return Campaign(
         id=campaign_id,
         name=name,

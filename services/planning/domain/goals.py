@@ -11,9 +11,13 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.planning.domain.text import check_date, check_text
 from shared.domain import Aggregate, Conflict, EventMeta, InvalidCommand, event
 
 GoalKind = Literal["awareness", "image", "sales_support", "custom"]
+Aggregation = Literal["sum", "last", "average", "max"]
+# A measurement may be dated tomorrow: a reporter east of UTC is a day ahead.
+MEASUREMENT_LEEWAY = dt.timedelta(days=1)
 
 
 class Kpi(BaseModel):
@@ -24,6 +28,21 @@ class Kpi(BaseModel):
     target: float = Field(allow_inf_nan=False)
     period_start: dt.date
     period_end: dt.date
+    aggregation: Aggregation = Field(
+        default="sum", description="how the period's measurements add up: sum (e.g. "
+        "leads), last (a level, e.g. followers), average (e.g. NPS) or max (a peak)")
+
+    def aggregate(self, values: list[float]) -> float | None:
+        """The period's value (measurements in the order they were taken)."""
+        if not values:
+            return None
+        if self.aggregation == "sum":
+            return math.fsum(values)
+        if self.aggregation == "last":
+            return values[-1]
+        if self.aggregation == "average":
+            return math.fsum(values) / len(values)
+        return max(values)
 
     @model_validator(mode="after")
     def _period(self) -> Self:
@@ -69,7 +88,8 @@ class Goal(Aggregate):
         self.defined_by = meta.actor
         self.measurements: list[Measurement] = []
 
-    def record_measurement(self, measurement: Measurement, meta: EventMeta) -> None:
+    def record_measurement(self, measurement: Measurement, meta: EventMeta,
+                           today: dt.date) -> None:
         kpi = self.definition.kpi
         if not math.isfinite(measurement.value):
             raise InvalidCommand("value: must be a finite number")
@@ -77,6 +97,9 @@ class Goal(Aggregate):
             raise InvalidCommand(
                 f"measured_on: {measurement.measured_on} is outside the KPI period "
                 f"{kpi.period_start} to {kpi.period_end}")
+        if measurement.measured_on > today + MEASUREMENT_LEEWAY:
+            raise InvalidCommand(f"measured_on: {measurement.measured_on} is in the future; "
+                                 "report what has been measured")
         if measurement.external_id is not None and any(
                 m.external_id == measurement.external_id and m.source == measurement.source
                 for m in self.measurements):
@@ -95,15 +118,32 @@ class Goal(Aggregate):
         return max(self.measurements, key=lambda m: m.measured_on)
 
     @property
+    def achieved(self) -> float | None:
+        """The period's measurements aggregated as the KPI declares."""
+        in_order = sorted(self.measurements, key=lambda m: m.measured_on)  # stable
+        return self.definition.kpi.aggregate([m.value for m in in_order])
+
+    @property
     def attainment_percent(self) -> float | None:
-        """The latest measurement against the target."""
-        latest = self.latest
-        if latest is None or self.definition.kpi.target == 0:
-            return None
-        return round(100 * latest.value / self.definition.kpi.target, 1)
+        """What the period achieved against the target."""
+        achieved = self.achieved
+        if achieved is None or self.definition.kpi.target <= 0:
+            return None  # goals defined before targets had to be positive
+        return round(100 * achieved / self.definition.kpi.target, 1)
 
 
 def define_goal(definition: GoalDefinition, meta: EventMeta) -> Goal:
-    if not definition.name.strip():
-        raise InvalidCommand("name: must not be blank")
+    check_text("name", definition.name)
+    check_text("description", definition.description, multiline=True)
+    kpi = definition.kpi
+    check_text("kpi.name", kpi.name)
+    check_text("kpi.unit", kpi.unit, multiline=True)
+    check_date("kpi.period_start", kpi.period_start)
+    check_date("kpi.period_end", kpi.period_end)
+    # Checked on define only, so goals stored before these rules still load.
+    if kpi.target <= 0:
+        raise InvalidCommand(f"kpi.target: must be above 0, not {kpi.target:g} "
+                             "(attainment is measured against it)")
+    if kpi.unit.strip() == "%" and kpi.target > 100 and kpi.aggregation != "sum":
+        raise InvalidCommand(f"kpi.target: {kpi.target:g} % cannot be reached")
     return Goal(definition=definition, meta=meta)

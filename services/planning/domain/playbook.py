@@ -7,13 +7,14 @@ event classes from these signatures and needs the real types.
 
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from services.planning.domain.scheduling import (
     ScheduleError,
     SchedulingTask,
     check_dependencies,
 )
+from services.planning.domain.text import check_text
 from shared.domain import Aggregate, Conflict, EventMeta, InvalidCommand, event
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -82,6 +83,9 @@ class TaskTemplate(BaseModel):
         default_factory=list, description="accountable roles (A), approving in this order")
     consulted: list[str] = Field(default_factory=list, description="consulted roles (C)")
     informed: list[str] = Field(default_factory=list, description="informed roles (I)")
+    complete_on_approval: StrictBool = Field(
+        default=True, description="done when its approval chain completes; false: its "
+                                  "assignee completes it after the last approval")
 
     @model_validator(mode="before")
     @classmethod
@@ -158,10 +162,17 @@ class PlaybookSpec(BaseModel):
 
 def validate_spec(spec: PlaybookSpec) -> PlaybookSpec:
     """The spec, normalized, or ``InvalidCommand`` naming the problem."""
-    name = spec.name.strip()
-    if not name:
-        raise InvalidCommand("name: must not be blank")
+    name = check_text("name", spec.name)
+    check_text("description", spec.description, multiline=True)
     check_size(spec)
+    for phase in spec.phases:
+        check_text(f"phases.{phase.key}.title", phase.title)
+    for task in spec.tasks:
+        check_text(f"tasks.{task.key}.title", task.title)
+        check_text(f"tasks.{task.key}.role", task.role)
+        check_text(f"tasks.{task.key}.description", task.description, multiline=True)
+        if task.deliverable is not None:
+            check_text(f"tasks.{task.key}.deliverable", task.deliverable)
     phase_keys = [phase.key for phase in spec.phases]
     _no_duplicates("phases", phase_keys, "phase keys")
     tasks = spec.tasks

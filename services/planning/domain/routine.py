@@ -11,10 +11,13 @@ from uuid import UUID, uuid5
 from dateutil.rrule import rrule, rrulestr
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.planning.domain.team import ID_PATTERN
+from services.planning.domain.team import ID_PATTERN, Day
+from services.planning.domain.text import check_date, check_text
 from shared.domain import Aggregate, Conflict, EventMeta, InvalidCommand, event
 
-MAX_OCCURRENCES_PER_RUN = 400
+MAX_OCCURRENCES_PER_RUN = 60
+"""Campaigns one routine may plan at once (each is a whole campaign of tasks)."""
+NEVER_WITHIN_YEARS = 5
 
 
 class RoutineDefinition(BaseModel):
@@ -24,7 +27,7 @@ class RoutineDefinition(BaseModel):
     playbook_id: UUID
     rule: str = Field(min_length=1, max_length=500,
                       description="RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=1TU")
-    starts_on: dt.date = Field(description="the first day the rule may fall on (DTSTART)")
+    starts_on: Day = Field(description="the first day the rule may fall on (DTSTART)")
     horizon_days: int = Field(default=90, ge=1, le=730,
                               description="plan occurrences this many days ahead")
     team_id: str | None = Field(default=None, max_length=64, pattern=ID_PATTERN)
@@ -43,6 +46,10 @@ def parse_rule(rule: str, starts_on: dt.date) -> rrule:
         text = text[len("RRULE:"):]
     if "\n" in text or "DTSTART" in text.upper():
         raise InvalidCommand("rule: give only the RRULE value; the start is starts_on")
+    for part in filter(None, text.split(";")):
+        if "=" not in part:
+            raise InvalidCommand(f"rule: '{part[:40]}' is not NAME=VALUE; write e.g. "
+                                 "FREQ=MONTHLY;BYMONTHDAY=15")
     try:
         parsed = rrulestr(text, dtstart=dt.datetime.combine(starts_on, dt.time()))
     except (ValueError, TypeError) as error:
@@ -103,7 +110,20 @@ class Routine(Aggregate):
 
 
 def define_routine(definition: RoutineDefinition, meta: EventMeta) -> Routine:
-    if not definition.name.strip():
-        raise InvalidCommand("name: must not be blank")
-    definition.recurrence()
+    check_text("name", definition.name)
+    check_date("starts_on", definition.starts_on)
+    recurrence = definition.recurrence()
+    start = dt.datetime.combine(definition.starts_on, dt.time())
+    # Bounded search: dateutil looks for an impossible date (Feb 30) forever.
+    if not recurrence.between(start, start.replace(year=start.year + NEVER_WITHIN_YEARS),
+                              inc=True):
+        raise InvalidCommand(f"rule: {definition.rule} never falls on a date within "
+                             f"{NEVER_WITHIN_YEARS} years of {definition.starts_on}")
+    horizon = start + dt.timedelta(days=definition.horizon_days)
+    at_once = len(recurrence.between(start, horizon, inc=True))
+    if at_once > MAX_OCCURRENCES_PER_RUN:
+        raise InvalidCommand(
+            f"horizon_days: {definition.rule} plans {at_once} campaigns within "
+            f"{definition.horizon_days} days; at most {MAX_OCCURRENCES_PER_RUN} at once "
+            "(shorten horizon_days or recur less often)")
     return Routine(definition=definition, meta=meta)

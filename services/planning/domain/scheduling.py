@@ -220,21 +220,33 @@ def relative_slots(tasks: Sequence[SchedulingTask], mode: Mode) -> dict[str, Slo
             for key, slot in from_start.items()}
 
 
-def critical_path(tasks: Sequence[SchedulingTask]) -> list[str]:
-    """The longest chain of dependent work (milestones count zero days): the sequence
-    whose every slip pushes the chain's end, and the shortest lead time the plan needs."""
-    if not tasks:
-        return []
+def total_float(tasks: Sequence[SchedulingTask]) -> dict[str, int]:
+    """Working days each task can slip without moving the launch, an anchored task or a
+    task due right after its predecessors: its latest start (the backward plan) minus
+    its earliest start, both relative to the anchor. The earliest start is a forward pass
+    from the backward plan's first day (its lead time), anchored tasks on their rule."""
+    late = backward_slots(tasks)
+    first_day = min(slot.start for slot in late.values())
     by_key = {task.key: task for task in tasks}
-    best: dict[str, tuple[int, list[str]]] = {}  # key -> (working days, chain ending here)
+    early: dict[str, int] = {}
     for key in topological_order(tasks):
         task = by_key[key]
-        days, chain = 0, list[str]()
-        for predecessor in task.depends_on:
-            if best[predecessor][0] > days:
-                days, chain = best[predecessor]
-        best[key] = (days + task.duration, [*chain, key])
-    return max(best.values(), key=lambda entry: (entry[0], len(entry[1])))[1]
+        if task.anchor_offset is not None:
+            early[key] = task.anchor_offset - task.span + 1
+        else:
+            early[key] = max([first_day, *(early[p] + by_key[p].span - 1 + by_key[p].gap
+                                           for p in task.depends_on)])
+    return {key: late[key].start - early[key] for key in late}
+
+
+def critical_path(tasks: Sequence[SchedulingTask]) -> list[str]:
+    """The tasks with zero total float, in dependency order: any slip of one of them
+    moves the launch or a fixed date. (The longest chain of durations is not it: date
+    rules fix tasks in time, so a long chain may still have days of slack.)"""
+    if not tasks:
+        return []
+    slack = total_float(tasks)
+    return [key for key in topological_order(tasks) if slack[key] == 0]
 
 
 def place(slots: Mapping[str, Slot], calendar: WorkingCalendar,

@@ -6,14 +6,27 @@ event classes from these signatures and needs the real types.
 """
 
 import datetime as dt
+from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator
 
 from services.planning.domain.calendar import WorkingCalendar, check_country
+from services.planning.domain.text import check_date, check_text
 from shared.domain import Aggregate, Conflict, EventMeta, InvalidCommand, NotFound, event
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+MAX_QUEUES = 100
+
+
+def _not_a_number(value: Any) -> Any:
+    # pydantic reads 0 as 1970-01-01; a date is written as one (2027-03-01).
+    if isinstance(value, int | float):
+        raise ValueError("give a date as YYYY-MM-DD, not a number")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_not_a_number)]
 DIRECTORY = uuid5(NAMESPACE_URL, "urn:marketflow:planning:directory")
 
 
@@ -31,8 +44,9 @@ class TeamProfile(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     country: str | None = Field(default=None, description="ISO 3166-1 alpha-2, for holidays")
     subdivision: str | None = Field(default=None, description="e.g. a US state")
-    closed_days: list[dt.date] = Field(default_factory=list, max_length=1000)
-    queues: list[str] = Field(default_factory=list, description="work queues of the team")
+    closed_days: list[Day] = Field(default_factory=list, max_length=1000)
+    queues: list[str] = Field(default_factory=list, max_length=MAX_QUEUES,
+                              description="work queues of the team")
     manager_id: str | None = Field(default=None, max_length=64, pattern=ID_PATTERN,
                                    description="the member escalations go to")
 
@@ -62,8 +76,10 @@ class Team(Aggregate):
         self.profile = profile
 
     def change(self, profile: TeamProfile, meta: EventMeta) -> None:
+        """The team as ``profile`` says; the same profile again changes nothing (PUT is
+        idempotent: a client retrying after a timeout gets the same answer)."""
         if profile == self.profile:
-            raise InvalidCommand("team: nothing changed")
+            return
         check_profile(profile)
         self._changed(team_id=self.team_id, profile=profile, meta=meta)
 
@@ -77,8 +93,11 @@ class Team(Aggregate):
 
 
 def check_profile(profile: TeamProfile) -> None:
-    if not profile.name.strip():
-        raise InvalidCommand("name: must not be blank")
+    check_text("name", profile.name)
+    for queue in profile.queues:
+        check_text("queues", queue)
+    for day in profile.closed_days:
+        check_date("closed_days", day)
     check_country(profile.country, profile.subdivision)
 
 
@@ -92,11 +111,13 @@ class MemberProfile(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-    team_ids: list[str] = Field(default_factory=list)
-    roles: list[str] = Field(default_factory=list)
-    manager_id: str | None = None
+    team_ids: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list,
+                                                                 max_length=100)
+    roles: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list,
+                                                              max_length=100)
+    manager_id: str | None = Field(default=None, max_length=64)
     weekly_capacity_hours: float = Field(default=40, ge=0, le=168)
-    active: bool = True
+    active: StrictBool = True
 
     @field_validator("team_ids", "roles")
     @classmethod
@@ -130,8 +151,10 @@ class Member(Aggregate):
         self.absences: dict[UUID, Absence] = {}
 
     def change(self, profile: MemberProfile, meta: EventMeta) -> None:
+        """Idempotent, like ``Team.change``."""
         if profile == self.profile:
-            raise InvalidCommand("member: nothing changed")
+            return
+        check_member_profile(profile)
         if profile.manager_id == self.member_id:
             raise InvalidCommand("manager_id: a member cannot be their own manager")
         self._changed(member_id=self.member_id, profile=profile, meta=meta)
@@ -169,7 +192,14 @@ class Member(Aggregate):
         return any(a.overlaps(day, day) for a in self.absences.values())
 
 
+def check_member_profile(profile: MemberProfile) -> None:
+    check_text("name", profile.name)
+    for role in profile.roles:
+        check_text("roles", role)
+
+
 def register_member(member_id: str, profile: MemberProfile, meta: EventMeta) -> Member:
+    check_member_profile(profile)
     if profile.manager_id == member_id:
         raise InvalidCommand("manager_id: a member cannot be their own manager")
     return Member(id=member_aggregate_id(member_id), member_id=member_id, profile=profile,

@@ -172,11 +172,13 @@ def test_goals_validate_kind_weight_and_kpi_period() -> None:
                 "period_end": "2027-12-31"}})
     goal = define_goal(definition, ANNA)
     goal.record_measurement(Measurement(value=250, measured_on=dt.date(2027, 5, 1),
-                                        source="crm", external_id="x1"), ANNA)
+                                        source="crm", external_id="x1"), ANNA,
+                            today=dt.date(2027, 12, 31))
     assert goal.attainment_percent == 25.0
     with pytest.raises(Conflict, match="already reported x1"):
         goal.record_measurement(Measurement(value=1, measured_on=dt.date(2027, 5, 2),
-                                            source="crm", external_id="x1"), ANNA)
+                                            source="crm", external_id="x1"), ANNA,
+                                today=dt.date(2027, 12, 31))
     with pytest.raises(ValidationError, match="period_end must be on or after"):
         GoalDefinition.model_validate({**definition.model_dump(), "kpi": {
             **definition.kpi.model_dump(), "period_end": "2026-01-01"}})

@@ -15,8 +15,12 @@ from services.planning.domain.scheduling import (
     ScheduleError,
     SchedulingTask,
     check_dependencies,
+    critical_path,
     schedule,
+    topological_order,
+    total_float,
 )
+from services.planning.playbook_files import shipped_playbooks
 
 PROFILE = settings(max_examples=60, deadline=None,
                    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
@@ -145,3 +149,29 @@ def test_a_task_keeps_its_dates_object_when_kept() -> None:
     kept = DatedTask("a", dt.date(2027, 1, 4), dt.date(2027, 1, 5))
     plan = schedule(tasks, WorkingCalendar(), anchor_date=dt.date(2027, 6, 1), keep={"a": kept})
     assert plan.tasks["a"] is kept
+
+
+@PROFILE
+@given(tasks=task_graphs())
+def test_the_critical_path_is_exactly_the_tasks_without_slack(
+        tasks: list[SchedulingTask]) -> None:
+    slack = total_float(tasks)
+    path = critical_path(tasks)
+    assert path, "some task always drives the plan"
+    assert all(days >= 0 for days in slack.values()), slack
+    assert all(slack[key] == 0 for key in path), (path, slack)
+    assert all(slack[task.key] > 0 for task in tasks if task.key not in path), (path, slack)
+    # In dependency order; a task fixed by a date rule cannot slip at all.
+    order = topological_order(tasks)
+    assert path == sorted(path, key=order.index)
+    assert {task.key for task in tasks if task.anchor_offset is not None} <= set(path)
+
+
+def test_a_long_chain_with_working_days_of_slack_is_not_critical() -> None:
+    # The old rule took the longest chain of durations, through key-visuals (17 working
+    # days of slack before the landing page must start) and launch-post (9).
+    tasks = [task.scheduling() for task in shipped_playbooks()["product-launch"].tasks]
+    slack = total_float(tasks)
+    assert (slack["key-visuals"], slack["launch-post"]) == (17, 9)
+    assert critical_path(tasks) == ["positioning", "press-release", "sales-briefing",
+                                    "launch-day", "retro"]

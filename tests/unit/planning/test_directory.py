@@ -1,0 +1,63 @@
+"""The directory as the source of who exists: people named in commands must be members,
+and PUT-style registration is idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from services.planning.application import PlanningApplication
+from services.planning.domain import MemberProfile, RoutineDefinition, TeamProfile
+from services.planning.playbook_files import shipped_playbooks
+from shared.domain import EventMeta, InvalidCommand
+
+ANNA = EventMeta(actor="anna")
+LAUNCH = dt.date(2027, 3, 1)
+
+
+def head(app: PlanningApplication) -> int:
+    return app.recorder.max_notification_id() or 0
+
+
+def test_a_campaign_assigning_a_role_to_an_unknown_member_is_refused_naming_the_id(
+        planning_app: PlanningApplication) -> None:
+    app = planning_app
+    app.register_member("ben", MemberProfile(name="Ben"), ANNA)
+    app.register_member("old", MemberProfile(name="Old", active=False), ANNA)
+    playbook = app.define(shipped_playbooks()["blog-article"], ANNA)
+    before = head(app)
+    with pytest.raises(InvalidCommand, match=r"assignments\.writer: unknown member 'benn'"):
+        app.plan_campaign(playbook.id, "Blog", LAUNCH, {"writer": "benn"}, ANNA)
+    with pytest.raises(InvalidCommand, match=r"assignments\.writer: member 'old' is not active"):
+        app.plan_campaign(playbook.id, "Blog", LAUNCH, {"writer": "old"}, ANNA)
+    routine = RoutineDefinition(name="Weekly", playbook_id=playbook.id, rule="FREQ=WEEKLY",
+                                starts_on=LAUNCH, assignments={"writer": "benn"})
+    with pytest.raises(InvalidCommand, match="unknown member 'benn'"):
+        app.define_routine(routine, ANNA, today=LAUNCH)
+    assert head(app) == before
+    campaign = app.plan_campaign(playbook.id, "Blog", LAUNCH, {"writer": "ben"}, ANNA)
+    assert {task.assignee_id for task in campaign.tasks if task.role == "writer"} == {"ben"}
+
+
+def test_an_absence_backup_must_be_a_known_active_member(
+        planning_app: PlanningApplication) -> None:
+    app = planning_app
+    app.register_member("ben", MemberProfile(name="Ben"), ANNA)
+    with pytest.raises(InvalidCommand, match="backup_member_id: unknown member 'ghost'"):
+        app.record_absence("ben", LAUNCH, LAUNCH, "ghost", None, ANNA)
+
+
+def test_putting_the_same_member_or_team_again_records_nothing(
+        planning_app: PlanningApplication) -> None:
+    app = planning_app
+    team = TeamProfile(name="Content Denmark", country="DK", queues=["content"])
+    member = MemberProfile(name="Ben", roles=["writer"])
+    first_team = app.register_team("content-dk", team, ANNA)
+    first_member = app.register_member("ben", member, ANNA)
+    before = head(app)
+    assert app.register_team("content-dk", team, ANNA).version == first_team.version
+    assert app.register_member("ben", member, ANNA).version == first_member.version
+    assert head(app) == before
+    changed = app.register_member("ben", member.model_copy(update={"name": "Ben B."}), ANNA)
+    assert changed.version == first_member.version + 1
