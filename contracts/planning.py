@@ -83,6 +83,10 @@ class PlannedTask(Contract):
     )
     phase: str | None = None
     duration_days: int | None = Field(default=None, ge=0, description="working days")
+    complete_on_approval: bool = Field(
+        default=True,
+        description="the playbook task's choice: the task is done once its approval chain "
+                    "approves a submission (false: its assignee completes it)")
 
 
 class CampaignPlanned(IntegrationEvent):
@@ -173,6 +177,11 @@ class AbsenceRecorded(IntegrationEvent):
     ends_on: date
     backup_member_id: str | None = None
     reason: str | None = None
+    spread_by_capacity: bool = Field(
+        default=False,
+        description="the planner's choice: the backup takes tasks up to their WIP limit, "
+                    "then the team's holders of each task's role with room, then the queue "
+                    "(false: everything goes to the backup, or the queue without one)")
 
 
 class AbsenceCancelled(IntegrationEvent):
