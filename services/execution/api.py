@@ -4,11 +4,12 @@ detail with its full history)."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.execution.application import ExecutionApplication
 from services.execution.domain import Task, TaskState, sla_status
@@ -19,45 +20,62 @@ from shared.paging import Paging, paged
 Actor = Annotated[Member, Depends(current_member)]
 MAX_ID_LENGTH = 200
 """Member ids, queue names: as long as planning lets them be."""
-MemberIdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH)]
-QueuePath = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH)]
+LINE_BREAKS = frozenset("\t\n\r")
+
+
+def storable_text(text: str) -> str:
+    """Refuse what no store or read model can hold faithfully: NUL and other control
+    characters (PostgreSQL's text refuses NUL) and lone surrogates (not UTF-8)."""
+    for position, character in enumerate(text):
+        kind = unicodedata.category(character)
+        if (kind == "Cc" and character not in LINE_BREAKS) or kind == "Cs":
+            raise ValueError(f"must not contain control characters or lone surrogates "
+                             f"(U+{ord(character):04X} at position {position})")
+    return text
+
+
+Text = Annotated[str, AfterValidator(storable_text)]
+MemberIdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH),
+                         AfterValidator(storable_text)]
+QueuePath = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH),
+                      AfterValidator(storable_text)]
 
 
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     expected_version: int | None = Field(
-        default=None, ge=1,
+        default=None, ge=1, le=2**31 - 1,
         description="the task version the member acted on; a newer one is a 409")
 
 
 class Submit(Command):
-    reference: str = Field(min_length=1, max_length=2000,
-                           description="where the deliverable is (URL, document id)")
-    note: str = Field(default="", max_length=5000)
+    reference: Text = Field(min_length=1, max_length=2000,
+                            description="where the deliverable is (URL, document id)")
+    note: Text = Field(default="", max_length=5000)
 
 
 class Review(Command):
-    comment: str = Field(default="", max_length=5000)
+    comment: Text = Field(default="", max_length=5000)
 
 
 class RequestChanges(Command):
-    comment: str = Field(min_length=1, max_length=5000)
+    comment: Text = Field(min_length=1, max_length=5000)
 
 
 class CommentBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=5000)
+    text: Text = Field(min_length=1, max_length=5000)
 
 
 class Reason(Command):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class Reassign(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    assignee_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
-    reason: str = Field(min_length=1, max_length=2000)
+    assignee_id: Text = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class WipLimit(BaseModel):
@@ -153,7 +171,8 @@ def build_router(app: ExecutionApplication) -> APIRouter:
     def list_tasks(
         member: Actor, page: Paging, request: Request, response: Response,
         assignee: Annotated[str | None, Query(description="member id, or 'me'",
-                                              min_length=1, max_length=MAX_ID_LENGTH)] = None,
+                                              min_length=1, max_length=MAX_ID_LENGTH),
+                            AfterValidator(storable_text)] = None,
         campaign_id: UUID | None = None,
         status: Annotated[TaskState | None, Query(description="one state only")] = None,
     ) -> list[dict[str, Any]]:
@@ -173,7 +192,8 @@ def build_router(app: ExecutionApplication) -> APIRouter:
     def approvals_inbox(
         member: Actor, page: Paging, request: Request, response: Response,
         approver: Annotated[str, Query(description="member id, or 'me'", min_length=1,
-                                       max_length=MAX_ID_LENGTH)] = "me",
+                                       max_length=MAX_ID_LENGTH),
+                            AfterValidator(storable_text)] = "me",
     ) -> list[dict[str, Any]]:
         """Submissions waiting for this approver at their current step."""
         approver_id = member.member_id if approver == "me" else approver
@@ -195,7 +215,8 @@ def build_router(app: ExecutionApplication) -> APIRouter:
     @router.get("/absences", tags=["absences"])
     def absences(member: Actor, page: Paging, request: Request, response: Response,
                  member_id: Annotated[str | None, Query(min_length=1,
-                                                        max_length=MAX_ID_LENGTH)] = None
+                                                        max_length=MAX_ID_LENGTH),
+                                      AfterValidator(storable_text)] = None
                  ) -> list[dict[str, Any]]:
         """Absences and what moved because of each (nothing moves back on return)."""
         return paged(app.absences.list_absences(member_id, page), request, response)

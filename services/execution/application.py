@@ -415,6 +415,7 @@ class ExecutionApplication(ServiceApplication):
                     away in task.approvers_of_step(index)
                     for index in range(len(task.approval_chain))):
                 task.delegate_approvals(away, backup, reason, absence_id=absence.id)
+                task.escalate_if_unsatisfiable(self.escalation_target(task), reason)
 
     def start_due_absences(self, today: dt.date | None = None) -> int:
         """Start every recorded absence whose first day has come; returns how many."""
