@@ -186,11 +186,12 @@ class ExecutionApplication(ServiceApplication):
         directory, inactive = self.directory_now(roles, task.team_id, mentioned)
         task.resolve_role_holders(directory, inactive, occasion, meta)
 
-    def escalation_target(self, task: Task) -> str | None:
-        """The campaign's planner; for a campaign a system planned, its team's manager."""
-        if not task.planned_by.startswith("system:"):
-            return task.planned_by
-        return self.directory.team_manager(task.team_id) if task.team_id else None
+    def escalation_targets(self, task: Task) -> list[str]:
+        """Who decides a stuck approval step, in order: the campaign's planner (unless a
+        system planned it), then the manager of the campaign's team."""
+        targets = [] if task.planned_by.startswith("system:") else [task.planned_by]
+        manager = self.directory.team_manager(task.team_id) if task.team_id else None
+        return [*targets, manager] if manager and manager not in targets else targets
 
     # --- the task's lifecycle -------------------------------------------------------------
 
@@ -206,7 +207,7 @@ class ExecutionApplication(ServiceApplication):
         task = self.task(task_id, expected_version)
         self.resolve_roles(task, "at submission", meta)
         task.submit(reference, note, meta)
-        task.escalate_if_unsatisfiable(self.escalation_target(task), meta)
+        task.escalate_if_unsatisfiable(self.escalation_targets(task), meta)
         self.save_or_conflict(task, *self._successors_if_finished(task, meta))
         return task
 
@@ -225,7 +226,7 @@ class ExecutionApplication(ServiceApplication):
         task = self.task(task_id)
         self.resolve_roles(task, "at approval", meta)
         task.approve(comment, meta, seen)
-        task.escalate_if_unsatisfiable(self.escalation_target(task), meta)
+        task.escalate_if_unsatisfiable(self.escalation_targets(task), meta)
         self.save_or_conflict(task, *self._successors_if_finished(task, meta))
         return task
 
@@ -391,7 +392,7 @@ class ExecutionApplication(ServiceApplication):
         for task_id in self.board.approvals_involving(away):
             task = changed.get(task_id) or self.task(task_id)
             task.delegate_approvals(away, backup, meta, absence_id=absence.id)
-            task.escalate_if_unsatisfiable(self.escalation_target(task), meta)
+            task.escalate_if_unsatisfiable(self.escalation_targets(task), meta)
             changed[task_id] = task
         absence.start(meta, [*loads.summary(),
                              *(ReceiverLoad(queue=queue, tasks_received=count)
@@ -415,7 +416,7 @@ class ExecutionApplication(ServiceApplication):
                     away in task.approvers_of_step(index)
                     for index in range(len(task.approval_chain))):
                 task.delegate_approvals(away, backup, reason, absence_id=absence.id)
-                task.escalate_if_unsatisfiable(self.escalation_target(task), reason)
+                task.escalate_if_unsatisfiable(self.escalation_targets(task), reason)
 
     def start_due_absences(self, today: dt.date | None = None) -> int:
         """Start every recorded absence whose first day has come; returns how many."""

@@ -114,7 +114,7 @@ def on_campaign_tasks_revised(app: ExecutionApplication, inbound: InboundEvent,
         _note_finished_predecessors(app, revised, meta, set())
         if revised.is_open:
             app.resolve_roles(revised, "when planning revised the task", meta)
-            revised.escalate_if_unsatisfiable(app.escalation_target(revised), meta)
+            revised.escalate_if_unsatisfiable(app.escalation_targets(revised), meta)
         if revised.status == TaskState.DONE:  # no approval chain any more: approved, done
             for successor_id in app.board.successors_of(planned.task_id):
                 task(successor_id).predecessor_finished(planned.task_id, meta)

@@ -140,6 +140,18 @@ def test_an_n_of_m_step_left_with_too_few_approvers_is_escalated(
     assert app.task(post.task_id).escalated_to(0) == "anna"
 
 
+def test_a_planner_who_submitted_the_work_does_not_decide_it_the_team_manager_does(
+        app: ExecutionApplication, planning: Planning) -> None:
+    planning.team("marketing-dk", manager_id="mette")
+    planning.member("mette", "planner", teams=("marketing-dk",))
+    planning.member("anna", "marketing-manager", teams=("marketing-dk",))
+    sheet = planned("sheet", assignee="anna", role="marketing-manager",
+                    approval_chain=[step(role="marketing-manager")])
+    planning.campaign(sheet, team_id="marketing-dk", actor="anna")
+    submitted(app, sheet.task_id, by="anna")  # anna planned, did and would approve it
+    assert app.task(sheet.task_id).escalated_to(0) == "mette"
+
+
 # --- 3. approvals of one N-of-M step commute -------------------------------------------------
 
 

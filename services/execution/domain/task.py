@@ -402,10 +402,11 @@ class Task(Aggregate):
             self._completed(self.campaign_id, meta.model_copy(update={"reason": why}),
                             on_approval=True)
 
-    def escalate_if_unsatisfiable(self, escalate_to: str | None, meta: EventMeta) -> None:
-        """A step nobody left can satisfy goes to ``escalate_to`` (the campaign's planner)
-        instead of waiting forever; recorded once per step of a submission, also when
-        there is nobody to escalate to (the event says so)."""
+    def escalate_if_unsatisfiable(self, candidates: list[str], meta: EventMeta) -> None:
+        """A step nobody left can satisfy goes to the first of ``candidates`` (the
+        campaign's planner, then the team's manager) who did not submit the work, instead
+        of waiting forever; recorded once per step of a submission, also when there is
+        nobody to escalate to (the event says so)."""
         if not self.step_unsatisfiable():
             return
         target = self.review_target()
@@ -414,8 +415,8 @@ class Task(Aggregate):
         if key in self.escalations:
             return
         submitter = self.submission.submitted_by
-        if escalate_to == submitter:
-            escalate_to = None  # separation of duties holds for the planner too
+        # Separation of duties holds for whoever decides the step, too.
+        escalate_to = next((who for who in candidates if who != submitter), None)
         missing, pending = self.approvals_missing(), sorted(self.pending_approvers())
         why = (f"step {target.step_index + 1} ({target.step.label()}) of submission "
                f"{target.submission_version} needs {missing} more approval(s) but only "
