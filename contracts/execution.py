@@ -41,6 +41,9 @@ class TaskAssigned(IntegrationEvent):
     previous_assignee_id: str | None = None
     via: Literal["planned", "claimed", "reassigned", "absence"] = "planned"
     absence_id: UUID | None = None
+    role_holders: list[str] | None = Field(
+        default=None, description="who held the task's role when it was resolved for this "
+                                  "assignment (campaign and directory); null: not resolved")
 
 
 class TaskReturnedToQueue(IntegrationEvent):
@@ -135,6 +138,25 @@ class TaskCompleted(IntegrationEvent):
 
     task_id: UUID
     campaign_id: UUID
+    on_approval: bool = Field(
+        default=False, description="true: the approval of its chain completed the task "
+                                   "(the actor approved); false: its assignee completed it")
+
+
+class ApprovalStepEscalated(IntegrationEvent):
+    """No one left can satisfy the current approval step of a submission (e.g. the
+    submitter is its only approver): it goes to ``escalated_to`` (the campaign's planner),
+    who may decide it alone. Null ``escalated_to``: nobody could be found to decide it."""
+
+    event_type = "marketflow.execution.approval.step_escalated.v1"
+
+    task_id: UUID
+    campaign_id: UUID
+    step: int = Field(ge=1, description="1-based step of the approval chain")
+    submission_version: int = Field(ge=1)
+    escalated_to: str | None
+    eligible_approvers: list[str] = Field(
+        default_factory=list, description="who could still approve when it was escalated")
 
 
 class TaskBlocked(IntegrationEvent):

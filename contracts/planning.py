@@ -180,6 +180,11 @@ class AbsenceRecorded(IntegrationEvent):
     ends_on: date
     backup_member_id: str | None = None
     reason: str | None = None
+    spread_by_capacity: bool = Field(
+        default=False,
+        description="the planner's choice: the backup takes tasks up to their WIP limit, "
+                    "then the team's holders of each task's role with room, then the queue "
+                    "(false: everything goes to the backup, or the queue without one)")
 
 
 class AbsenceCancelled(IntegrationEvent):

@@ -4,56 +4,78 @@ detail with its full history)."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.execution.application import ExecutionApplication
-from services.execution.domain import Task, sla_status
+from services.execution.domain import Task, TaskState, sla_status
 from shared.auth import Member, current_member
 from shared.domain import EventMeta, NotFound
 from shared.paging import Paging, paged
 
 Actor = Annotated[Member, Depends(current_member)]
+MAX_ID_LENGTH = 200
+"""Member ids, queue names: as long as planning lets them be."""
+LINE_BREAKS = frozenset("\t\n\r")
+
+
+def storable_text(text: str) -> str:
+    """Refuse what no store or read model can hold faithfully: NUL and other control
+    characters (PostgreSQL's text refuses NUL) and lone surrogates (not UTF-8)."""
+    for position, character in enumerate(text):
+        kind = unicodedata.category(character)
+        if (kind == "Cc" and character not in LINE_BREAKS) or kind == "Cs":
+            raise ValueError(f"must not contain control characters or lone surrogates "
+                             f"(U+{ord(character):04X} at position {position})")
+    return text
+
+
+Text = Annotated[str, AfterValidator(storable_text)]
+MemberIdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH),
+                         AfterValidator(storable_text)]
+QueuePath = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH),
+                      AfterValidator(storable_text)]
 
 
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     expected_version: int | None = Field(
-        default=None, ge=1,
+        default=None, ge=1, le=2**31 - 1,
         description="the task version the member acted on; a newer one is a 409")
 
 
 class Submit(Command):
-    reference: str = Field(min_length=1, max_length=2000,
-                           description="where the deliverable is (URL, document id)")
-    note: str = Field(default="", max_length=5000)
+    reference: Text = Field(min_length=1, max_length=2000,
+                            description="where the deliverable is (URL, document id)")
+    note: Text = Field(default="", max_length=5000)
 
 
 class Review(Command):
-    comment: str = Field(default="", max_length=5000)
+    comment: Text = Field(default="", max_length=5000)
 
 
 class RequestChanges(Command):
-    comment: str = Field(min_length=1, max_length=5000)
+    comment: Text = Field(min_length=1, max_length=5000)
 
 
 class CommentBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=5000)
+    text: Text = Field(min_length=1, max_length=5000)
 
 
 class Reason(Command):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class Reassign(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    assignee_id: str = Field(min_length=1, max_length=200)
-    reason: str = Field(min_length=1, max_length=2000)
+    assignee_id: Text = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class WipLimit(BaseModel):
@@ -127,6 +149,10 @@ def task_json(app: ExecutionApplication, task: Task,
         "consulted_missing": task.consulted_missing() if task.submission else [],
         "submissions": [submission.model_dump() for submission in task.submissions],
         "delegations": task.delegations,
+        "role_members": task.role_members,
+        "escalated_to": (task.escalated_to(task.current_step)
+                         if task.review_target() is not None else None),
+        "complete_on_approval": task.complete_on_approval,
         "version": task.version,
     }
     if history is not None:
@@ -144,14 +170,17 @@ def build_router(app: ExecutionApplication) -> APIRouter:
     @router.get("/tasks")
     def list_tasks(
         member: Actor, page: Paging, request: Request, response: Response,
-        assignee: Annotated[str | None, Query(description="member id, or 'me'")] = None,
+        assignee: Annotated[str | None, Query(description="member id, or 'me'",
+                                              min_length=1, max_length=MAX_ID_LENGTH),
+                            AfterValidator(storable_text)] = None,
         campaign_id: UUID | None = None,
-        status: str | None = None,
+        status: Annotated[TaskState | None, Query(description="one state only")] = None,
     ) -> list[dict[str, Any]]:
         """My tasks (``assignee=me``), anyone's, a campaign's; optionally one state."""
         assignee_id = member.member_id if assignee == "me" else assignee
         return paged(board.query(today=app.today(), assignee_id=assignee_id,
-                                 campaign_id=campaign_id, status=status, page=page),
+                                 campaign_id=campaign_id,
+                                 status=status.value if status else None, page=page),
                      request, response)
 
     @router.get("/tasks/{task_id}")
@@ -162,26 +191,33 @@ def build_router(app: ExecutionApplication) -> APIRouter:
     @router.get("/approvals")
     def approvals_inbox(
         member: Actor, page: Paging, request: Request, response: Response,
-        approver: Annotated[str, Query(description="member id, or 'me'")] = "me",
+        approver: Annotated[str, Query(description="member id, or 'me'", min_length=1,
+                                       max_length=MAX_ID_LENGTH),
+                            AfterValidator(storable_text)] = "me",
     ) -> list[dict[str, Any]]:
         """Submissions waiting for this approver at their current step."""
         approver_id = member.member_id if approver == "me" else approver
         return paged(board.approvals_inbox(approver_id, app.today(), page), request, response)
 
     @router.get("/queues/{queue}", tags=["queues"])
-    def team_queue(queue: str, member: Actor, page: Paging, request: Request,
+    def team_queue(queue: QueuePath, member: Actor, page: Paging, request: Request,
                    response: Response) -> list[dict[str, Any]]:
         """Unassigned open tasks waiting in a team queue."""
         return paged(board.queue(queue, app.today(), page), request, response)
 
     @router.get("/campaigns/{campaign_id}/board", tags=["boards"])
     def campaign_board(campaign_id: UUID, member: Actor) -> dict[str, Any]:
-        """The campaign's tasks by state."""
+        """The campaign's tasks by state (404 for a campaign execution has no task of)."""
+        if not board.campaign_tasks(campaign_id):
+            raise NotFound(f"campaign {campaign_id} not found: execution has no task of it")
         return board.campaign_board(campaign_id, app.today())
 
     @router.get("/absences", tags=["absences"])
     def absences(member: Actor, page: Paging, request: Request, response: Response,
-                 member_id: str | None = None) -> list[dict[str, Any]]:
+                 member_id: Annotated[str | None, Query(min_length=1,
+                                                        max_length=MAX_ID_LENGTH),
+                                      AfterValidator(storable_text)] = None
+                 ) -> list[dict[str, Any]]:
         """Absences and what moved because of each (nothing moves back on return)."""
         return paged(app.absences.list_absences(member_id, page), request, response)
 
@@ -250,7 +286,8 @@ def build_router(app: ExecutionApplication) -> APIRouter:
                                                 meta_of(member)))
 
     @router.put("/members/{member_id}/wip-limit", tags=["members"])
-    def set_wip_limit(member_id: str, body: WipLimit, member: Actor) -> dict[str, Any]:
+    def set_wip_limit(member_id: MemberIdPath, body: WipLimit,
+                      member: Actor) -> dict[str, Any]:
         updated = app.set_wip_limit(member_id, body.limit, meta_of(member))
         return {"member_id": updated.member_id, "wip_limit": updated.wip_limit,
                 "work_in_progress": board.work_in_progress(member_id)}

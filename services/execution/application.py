@@ -1,21 +1,38 @@
 """Execution's use cases: every command is attributed to the member behind it, loads the
 aggregates it needs, lets the domain decide, and saves with optimistic concurrency (a
-writer that lost a race gets a 409, never a silent overwrite)."""
+writer that lost a race gets a 409, never a silent overwrite; approvals, which commute
+within an N-of-M step, are run again instead).
+
+Who holds a role is resolved from execution's copy of the directory at the time of need
+(a task opening, a submission, a claim, an approval, an absence's hand-over), so the
+directory's changes reach running campaigns.
+
+Access: planners (role ``planner`` or ``manager``), the campaign's planner and the
+manager of the team whose work it is may manage a task (reassign, block, unblock,
+cancel); planners and a member's managers (theirs, or their team's) set WIP limits.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from services.execution.domain import Absence, Task, TeamMember, member_aggregate_id
-from services.execution.domain.directory import DEFAULT_WIP_LIMIT
-from services.execution.views import AbsenceView, TaskBoardView
-from shared.application import Handlers, ServiceApplication
+from services.execution.domain.directory import (
+    DEFAULT_WIP_LIMIT,
+    ReceiverLoad,
+    Team,
+    team_aggregate_id,
+)
+from services.execution.domain.task import WORK_IN_PROGRESS_STATES, ReviewTarget, TaskState
+from services.execution.views import AbsenceView, DirectoryView, TaskBoardView
+from shared.application import Handlers, ServiceApplication, retry_lost_races
 from shared.config import Settings
-from shared.domain import Aggregate, Conflict, EventMeta, Forbidden
+from shared.domain import Aggregate, Conflict, EventMeta, Forbidden, InvalidCommand, NotFound
 
 log = logging.getLogger(__name__)
 ABSENCE_CLOCK = "system:execution.absence-clock"
@@ -25,6 +42,47 @@ def utc_today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
+class _Loads:
+    """Receivers' work in progress during one hand-over: what they held plus what they
+    received so far, against their WIP limits."""
+
+    def __init__(self, app: ExecutionApplication) -> None:
+        self.app = app
+        self.in_progress: dict[str, int] = {}
+        self.limits: dict[str, int] = {}
+        self.tasks_received: Counter[str] = Counter()
+
+    def _know(self, member_id: str) -> None:
+        if member_id not in self.in_progress:
+            self.in_progress[member_id] = self.app.board.work_in_progress(member_id)
+            member = self.app.member(member_id)
+            self.limits[member_id] = member.wip_limit if member else DEFAULT_WIP_LIMIT
+
+    def has_room(self, member_id: str) -> bool:
+        self._know(member_id)
+        return self.in_progress[member_id] < self.limits[member_id]
+
+    def first_with_room(self, first: list[str], others: list[str]) -> str | None:
+        """The first of ``first`` with room, else the least loaded of ``others`` with room."""
+        for member_id in first:
+            if self.has_room(member_id):
+                return member_id
+        with_room = [member_id for member_id in others if self.has_room(member_id)]
+        return min(with_room, key=lambda m: (self.in_progress[m], m)) if with_room else None
+
+    def received(self, member_id: str, counts: bool) -> None:
+        self._know(member_id)
+        self.tasks_received[member_id] += 1
+        if counts:
+            self.in_progress[member_id] += 1
+
+    def summary(self) -> list[ReceiverLoad]:
+        return [ReceiverLoad(member_id=member_id, tasks_received=count,
+                             work_in_progress=self.in_progress[member_id],
+                             wip_limit=self.limits[member_id])
+                for member_id, count in sorted(self.tasks_received.items())]
+
+
 class ExecutionApplication(ServiceApplication):
     def __init__(self, settings: Settings, handlers: Handlers | None = None,
                  clock: Callable[[], dt.date] = utc_today) -> None:
@@ -32,6 +90,7 @@ class ExecutionApplication(ServiceApplication):
         self.today = clock
         self.board = TaskBoardView(self)
         self.absences = AbsenceView(self)
+        self.directory = DirectoryView(self)
 
     # --- reading -----------------------------------------------------------------------
 
@@ -51,14 +110,88 @@ class ExecutionApplication(ServiceApplication):
         aggregate_id = member_aggregate_id(member_id)
         return self.load(aggregate_id, TeamMember) if self.exists(aggregate_id) else None
 
+    def team(self, team_id: str) -> Team | None:
+        aggregate_id = team_aggregate_id(team_id)
+        return self.load(aggregate_id, Team) if self.exists(aggregate_id) else None
+
+    def known_member(self, member_id: str, field: str) -> TeamMember:
+        """The active member ``member_id``; a 422 naming the field and the id otherwise."""
+        member = self.member(member_id)
+        if member is None:
+            raise InvalidCommand(f"{field}: member '{member_id}' is not in the team directory")
+        if not member.active:
+            raise InvalidCommand(f"{field}: member '{member_id}' is no longer active in the "
+                                 "team directory")
+        return member
+
     def is_planner(self, member_id: str) -> bool:
         member = self.member(member_id)
         return member is not None and member.is_planner
 
-    def require_planner(self, member_id: str, verb: str) -> None:
-        if not self.is_planner(member_id):
-            raise Forbidden(f"only planners can {verb}; {member_id} does not hold the planner "
-                            "or manager role in the team directory")
+    # --- who may manage whose work ------------------------------------------------------
+
+    def teams_of_task(self, task: Task) -> list[str]:
+        """The campaign's team, and the teams owning the task's queue."""
+        teams = [task.team_id] if task.team_id else []
+        return teams + [team for team in self.directory.teams_owning(task.queue)
+                        if team not in teams]
+
+    def may_manage(self, task: Task, actor: str) -> bool:
+        if self.is_planner(actor) or actor == task.planned_by:
+            return True
+        return bool(self.directory.teams_managed_by(actor) & set(self.teams_of_task(task)))
+
+    def require_manager_of(self, task: Task, actor: str, verb: str) -> None:
+        if not self.may_manage(task, actor):
+            teams = ", ".join(self.teams_of_task(task)) or "none"
+            raise Forbidden(f"only planners, the campaign's planner ({task.planned_by}) or the "
+                            f"manager of the task's team ({teams}) can {verb} task {task.id}; "
+                            f"{actor} is none of them")
+
+    def may_manage_member(self, member: TeamMember, actor: str) -> bool:
+        if self.is_planner(actor) or actor == member.manager_id:
+            return True
+        return bool(self.directory.teams_managed_by(actor) & set(member.team_ids))
+
+    # --- roles resolved at the time of need --------------------------------------------------
+
+    def directory_now(self, roles: list[str], team_id: str | None,
+                      mentioned: set[str]) -> tuple[dict[str, list[str]], set[str]]:
+        """Who holds each of ``roles`` (in ``team_id`` when given) and which of
+        ``mentioned`` are no longer active, as the directory says now. Members changed
+        earlier in the inbound batch being applied are not in the read model yet: their
+        pending state wins."""
+        holders = {role: set(members)
+                   for role, members in self.directory.role_holders(roles, team_id).items()}
+        inactive = self.directory.inactive(sorted(mentioned))
+        for aggregate in self._pending_aggregates().values():
+            if not isinstance(aggregate, TeamMember):
+                continue
+            who = aggregate.member_id
+            inactive.discard(who)
+            if not aggregate.active:
+                inactive.add(who)
+            in_team = team_id is None or team_id in aggregate.team_ids
+            for role in roles:
+                holders.setdefault(role, set()).discard(who)
+                if aggregate.active and in_team and role in aggregate.roles:
+                    holders[role].add(who)
+        return {role: sorted(members) for role, members in holders.items() if members}, inactive
+
+    def resolve_roles(self, task: Task, occasion: str, meta: EventMeta) -> None:
+        """Record who holds the roles ``task`` needs now (an event only if it changed)."""
+        roles = task.roles_needed
+        mentioned = {member for members in task.campaign_role_members.values()
+                     for member in members}
+        directory, inactive = self.directory_now(roles, task.team_id, mentioned)
+        task.resolve_role_holders(directory, inactive, occasion, meta)
+
+    def escalation_targets(self, task: Task) -> list[str]:
+        """Who decides a stuck approval step, in order: the campaign's planner (unless a
+        system planned it), then the manager of the campaign's team."""
+        targets = [] if task.planned_by.startswith("system:") else [task.planned_by]
+        manager = self.directory.team_manager(task.team_id) if task.team_id else None
+        return [*targets, manager] if manager and manager not in targets else targets
 
     # --- the task's lifecycle -------------------------------------------------------------
 
@@ -72,20 +205,48 @@ class ExecutionApplication(ServiceApplication):
     def submit_task(self, task_id: UUID, reference: str, note: str, meta: EventMeta,
                     expected_version: int | None = None) -> Task:
         task = self.task(task_id, expected_version)
+        self.resolve_roles(task, "at submission", meta)
         task.submit(reference, note, meta)
-        self.save_or_conflict(task)
+        task.escalate_if_unsatisfiable(self.escalation_targets(task), meta)
+        self.save_or_conflict(task, *self._successors_if_finished(task, meta))
         return task
 
     def approve_task(self, task_id: UUID, comment: str, meta: EventMeta,
                      expected_version: int | None = None) -> Task:
-        task = self.task(task_id, expected_version)
-        task.approve(comment, meta)
-        self.save_or_conflict(task)
+        """Approvals of one N-of-M step commute: an approval is applied to the step the
+        approver saw (at ``expected_version``, else at the first load) even when others
+        approved it meanwhile; a race lost to one of them is run again. The step having
+        completed, or a new submission, is a true conflict (409)."""
+        return self._approve(task_id, comment, meta, self._seen_review(task_id,
+                                                                        expected_version))
+
+    @retry_lost_races
+    def _approve(self, task_id: UUID, comment: str, meta: EventMeta,
+                 seen: ReviewTarget | None) -> Task:
+        task = self.task(task_id)
+        self.resolve_roles(task, "at approval", meta)
+        task.approve(comment, meta, seen)
+        task.escalate_if_unsatisfiable(self.escalation_targets(task), meta)
+        self.save_or_conflict(task, *self._successors_if_finished(task, meta))
         return task
+
+    def _seen_review(self, task_id: UUID, expected_version: int | None) -> ReviewTarget | None:
+        """The step the approver acted on: at the version they saw, else the current one."""
+        current = self.task(task_id)
+        if expected_version is None or expected_version == current.version:
+            return current.review_target()
+        seen = None
+        if expected_version < current.version:
+            seen = self.load(task_id, Task, version=expected_version).review_target()
+        if seen is None:
+            raise Conflict(f"task {task_id} changed since version {expected_version} (it is "
+                           f"at version {current.version} now); reload and retry")
+        return seen
 
     def request_changes(self, task_id: UUID, comment: str, meta: EventMeta,
                         expected_version: int | None = None) -> Task:
         task = self.task(task_id, expected_version)
+        self.resolve_roles(task, "at review", meta)
         task.request_changes(comment, meta)
         self.save_or_conflict(task)
         return task
@@ -99,7 +260,7 @@ class ExecutionApplication(ServiceApplication):
     def block_task(self, task_id: UUID, reason: str, meta: EventMeta,
                    expected_version: int | None = None) -> Task:
         task = self.task(task_id, expected_version)
-        self._require_assignee_or_planner(task, meta.actor, "block")
+        self._require_assignee_or_manager(task, meta.actor, "block")
         task.block(reason, meta)
         self.save_or_conflict(task)
         return task
@@ -107,7 +268,7 @@ class ExecutionApplication(ServiceApplication):
     def unblock_task(self, task_id: UUID, meta: EventMeta,
                      expected_version: int | None = None) -> Task:
         task = self.task(task_id, expected_version)
-        self._require_assignee_or_planner(task, meta.actor, "unblock")
+        self._require_assignee_or_manager(task, meta.actor, "unblock")
         task.unblock(meta)
         self.save_or_conflict(task)
         return task
@@ -121,16 +282,21 @@ class ExecutionApplication(ServiceApplication):
 
     def cancel_task(self, task_id: UUID, reason: str, meta: EventMeta,
                     expected_version: int | None = None) -> Task:
-        self.require_planner(meta.actor, "cancel tasks")
         task = self.task(task_id, expected_version)
+        self.require_manager_of(task, meta.actor, "cancel")
         task.cancel(reason, meta.model_copy(update={"reason": reason}))
         self.save_or_conflict(task, *self._successors_of(task, meta))
         return task
 
-    def _require_assignee_or_planner(self, task: Task, actor: str, verb: str) -> None:
-        if task.assignee_id != actor and not self.is_planner(actor):
-            raise Forbidden(f"only the assignee ({task.assignee_id or 'nobody'}) or a planner "
-                            f"can {verb} task {task.id}")
+    def _require_assignee_or_manager(self, task: Task, actor: str, verb: str) -> None:
+        if task.assignee_id != actor and not self.may_manage(task, actor):
+            raise Forbidden(f"only the assignee ({task.assignee_id or 'nobody'}), a planner, "
+                            f"the campaign's planner or the team's manager can {verb} task "
+                            f"{task.id}")
+
+    def _successors_if_finished(self, task: Task, meta: EventMeta) -> list[Task]:
+        """A task the approval of its chain completed frees its successors."""
+        return self._successors_of(task, meta) if task.status == TaskState.DONE else []
 
     def _successors_of(self, task: Task, meta: EventMeta) -> list[Task]:
         """Tasks waiting for ``task`` (done or cancelled), each ready once all theirs are."""
@@ -148,12 +314,11 @@ class ExecutionApplication(ServiceApplication):
         task = self.task(task_id)
         claimer = meta.actor
         member = self.member(claimer)
-        holds_role = claimer in task.role_members.get(task.role, []) or (
-            member is not None and (task.role in member.roles or task.queue in member.team_ids))
-        if not holds_role:
-            raise Forbidden(f"{claimer} cannot claim task {task.id}: it needs role "
-                            f"'{task.role}' or a member of queue '{task.queue}'")
-        task.claim(meta)
+        self.resolve_roles(task, "at claim", meta)
+        # A queue belongs to the teams listing it (or is named after its team).
+        owners = {*self.directory.teams_owning(task.queue), task.queue}
+        teams = sorted(owners & set(member.team_ids)) if member and member.active else []
+        task.claim(meta, team_queue_of=teams[0] if teams else None)
         limit = member.wip_limit if member is not None else DEFAULT_WIP_LIMIT
         in_progress = self.board.work_in_progress(claimer)
         if in_progress >= limit:
@@ -169,17 +334,20 @@ class ExecutionApplication(ServiceApplication):
 
     def reassign_task(self, task_id: UUID, assignee_id: str, reason: str,
                       meta: EventMeta) -> Task:
-        self.require_planner(meta.actor, "reassign tasks")
         task = self.task(task_id)
+        self.require_manager_of(task, meta.actor, "reassign")
+        self.known_member(assignee_id, "assignee_id")
         task.reassign(assignee_id, meta.model_copy(update={"reason": reason}))
         self.save_or_conflict(task)
         return task
 
     def set_wip_limit(self, member_id: str, limit: int, meta: EventMeta) -> TeamMember:
-        self.require_planner(meta.actor, "set work-in-progress limits")
         member = self.member(member_id)
         if member is None:
-            raise Forbidden(f"member {member_id} is not in the team directory")
+            raise NotFound(f"member '{member_id}' is not in the team directory")
+        if not self.may_manage_member(member, meta.actor):
+            raise Forbidden(f"only planners or {member_id}'s managers can set their "
+                            f"work-in-progress limit; {meta.actor} is neither")
         member.set_wip_limit(limit, meta)
         self.save_or_conflict(member)
         return member
@@ -189,22 +357,46 @@ class ExecutionApplication(ServiceApplication):
     def hand_over(self, absence: Absence, meta: EventMeta) -> list[Aggregate]:
         """Start ``absence``: the member's open tasks go to the backup (or back to their
         queue) and their pending approvals to the backup (or to the step's other
-        approvers). Due dates stay. Returns the changed aggregates, not yet saved."""
+        approvers). Due dates stay. When the planner chose to spread by capacity, the
+        backup takes tasks up to their WIP limit, then the team's holders of each task's
+        role with room (least loaded first), and the rest go back to the queue. The
+        absence records each receiver's load afterwards (over the limit: a warning).
+        Returns the changed aggregates, not yet saved."""
         meta = meta.model_copy(update={"reason": absence.describe()})
-        absence.start(meta)
         changed: dict[UUID, Task] = {}
         away, backup = absence.member_id, absence.backup_member_id
+        if backup is not None:
+            known = self.member(backup)
+            if known is not None and not known.active:
+                backup = None  # a backup who left takes nothing
+        loads = _Loads(self)
+        queued: Counter[str] = Counter()
+        away_member = self.member(away)
+        teammates = set(self.directory.teammates(away_member.team_ids if away_member else []))
         for task_id in self.board.open_tasks_of(away):
             task = changed.get(task_id) or self.task(task_id)
-            if backup:
-                task.assign(backup, meta, via="absence", absence_id=absence.id)
+            changed[task_id] = task
+            counts = task.status in WORK_IN_PROGRESS_STATES
+            receiver = backup
+            if absence.spread_by_capacity and counts:
+                self.resolve_roles(task, "at the absence's hand-over", meta)
+                holders = [m for m in task.role_members.get(task.role, [])
+                           if m != away and (not teammates or m in teammates)]
+                receiver = loads.first_with_room([backup] if backup else [], holders)
+            if receiver:
+                task.assign(receiver, meta, via="absence", absence_id=absence.id)
+                loads.received(receiver, counts)
             else:
                 task.return_to_queue(meta, absence_id=absence.id)
-            changed[task_id] = task
+                queued[task.queue] += 1
         for task_id in self.board.approvals_involving(away):
             task = changed.get(task_id) or self.task(task_id)
             task.delegate_approvals(away, backup, meta, absence_id=absence.id)
+            task.escalate_if_unsatisfiable(self.escalation_targets(task), meta)
             changed[task_id] = task
+        absence.start(meta, [*loads.summary(),
+                             *(ReceiverLoad(queue=queue, tasks_received=count)
+                               for queue, count in sorted(queued.items()))])
         return [absence, *changed.values()]
 
     def cover_for_absences(self, task: Task, meta: EventMeta) -> None:
@@ -224,6 +416,7 @@ class ExecutionApplication(ServiceApplication):
                     away in task.approvers_of_step(index)
                     for index in range(len(task.approval_chain))):
                 task.delegate_approvals(away, backup, reason, absence_id=absence.id)
+                task.escalate_if_unsatisfiable(self.escalation_targets(task), reason)
 
     def start_due_absences(self, today: dt.date | None = None) -> int:
         """Start every recorded absence whose first day has come; returns how many."""

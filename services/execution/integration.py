@@ -20,7 +20,8 @@ def _assigned(event: Any) -> contract.TaskAssigned:
                                  title=event.title, assignee_id=event.assignee_id,
                                  due_date=event.due_date,
                                  previous_assignee_id=event.previous_assignee_id,
-                                 via=event.via, absence_id=event.absence_id)
+                                 via=event.via, absence_id=event.absence_id,
+                                 role_holders=event.role_holders)
 
 
 def _unassigned(event: Any) -> contract.TaskReturnedToQueue:
@@ -70,7 +71,15 @@ def _approved(event: Any) -> contract.TaskApproved:
 
 
 def _completed(event: Any) -> contract.TaskCompleted:
-    return contract.TaskCompleted(task_id=event.originator_id, campaign_id=event.campaign_id)
+    return contract.TaskCompleted(task_id=event.originator_id, campaign_id=event.campaign_id,
+                                  on_approval=event.on_approval)
+
+
+def _escalated(event: Any) -> contract.ApprovalStepEscalated:
+    return contract.ApprovalStepEscalated(
+        task_id=event.originator_id, campaign_id=event.campaign_id,
+        step=event.step_index + 1, submission_version=event.submission_version,
+        escalated_to=event.escalated_to, eligible_approvers=event.eligible_approvers)
 
 
 def _blocked(event: Any) -> contract.TaskBlocked:
@@ -116,4 +125,5 @@ translate = translate_by_type({
     Task.Cancelled: _cancelled,  # type: ignore[attr-defined]
     Task.Commented: _commented,  # type: ignore[attr-defined]
     Task.Revised: _revised,  # type: ignore[attr-defined]
+    Task.ApprovalStepEscalated: _escalated,  # type: ignore[attr-defined]
 })

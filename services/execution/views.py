@@ -17,7 +17,8 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from services.execution.domain import Absence, Task, sla_status
+from services.execution.domain import Absence, Task, TeamMember, sla_status
+from services.execution.domain.directory import Team
 from services.execution.domain.task import OPEN_STATES, WORK_IN_PROGRESS_STATES, TaskState
 from shared.projections import (
     EVERYTHING,
@@ -77,6 +78,7 @@ def _inbox_details(task: Task) -> dict[str, Any] | None:
         "step_approver": step.label(),
         "required_approvals": step.required_approvals,
         "approvals": list(task.step_approvals[task.current_step]),
+        "escalated_to": task.escalated_to(task.current_step),
         "submission": submission.model_dump(mode="json"),
         "consulted_missing": task.consulted_missing(),
     }
@@ -126,7 +128,7 @@ class TaskBoardView(Projection):
     indexes use cases need (successors, work in progress, open tasks of a member)."""
 
     name = "execution.task_board"
-    version = 1
+    version = 2
     tables = (
         Table("tasks", (
             ("task_id", "text"), ("campaign_id", "text"), ("key", "text"), ("title", "text"),
@@ -334,12 +336,13 @@ class AbsenceView(Projection):
     """Absences and what moved because of each: the planner's view after a return."""
 
     name = "execution.absences"
-    version = 1
+    version = 2
     tables = (
         Table("absences", (
             ("absence_id", "text"), ("member_id", "text"), ("starts_on", "text"),
             ("ends_on", "text"), ("backup_member_id", "text"), ("reason", "text"),
-            ("status", "text"), ("started_at", "text"),
+            ("status", "text"), ("started_at", "text"), ("spread_by_capacity", "int"),
+            ("receivers", "json"), ("warnings", "json"),
         ), ("absence_id",), indexes=(("member_id", "starts_on"), ("status", "starts_on"),
                                      ("starts_on", "absence_id"))),
         Table("absence_moves", (
@@ -357,17 +360,22 @@ class AbsenceView(Projection):
     def _recorded(self, domain_event: Any, sql: Sql) -> None:
         sql.execute(
             f"INSERT INTO {self.table('absences')} (absence_id, member_id, starts_on, ends_on, "
-            "backup_member_id, reason, status, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL) "
-            "ON CONFLICT (absence_id) DO NOTHING",
+            "backup_member_id, reason, status, started_at, spread_by_capacity) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (absence_id) DO NOTHING",
             (str(domain_event.originator_id), domain_event.member_id,
              domain_event.starts_on.isoformat(), domain_event.ends_on.isoformat(),
-             domain_event.backup_member_id, domain_event.reason, "scheduled"))
+             domain_event.backup_member_id, domain_event.reason, "scheduled",
+             int(domain_event.spread_by_capacity)))
 
     @apply.register(Absence.Started)  # type: ignore[attr-defined]
     def _started(self, domain_event: Any, sql: Sql) -> None:
-        sql.execute(f"UPDATE {self.table('absences')} SET status = 'started', started_at = ? "
-                    "WHERE absence_id = ?", (domain_event.timestamp.isoformat(),
-                                             str(domain_event.originator_id)))
+        receivers = [{**receiver.model_dump(mode="json"),
+                      "over_capacity": receiver.over_capacity}
+                     for receiver in domain_event.receivers or []]
+        sql.execute(f"UPDATE {self.table('absences')} SET status = 'started', started_at = ?, "
+                    "receivers = ?, warnings = ? WHERE absence_id = ?",
+                    (domain_event.timestamp.isoformat(), dumps(receivers),
+                     dumps(list(domain_event.warnings or [])), str(domain_event.originator_id)))
 
     @apply.register(Absence.Cancelled)  # type: ignore[attr-defined]
     def _cancelled(self, domain_event: Any, sql: Sql) -> None:
@@ -430,6 +438,10 @@ class AbsenceView(Projection):
             "starts_on": row["starts_on"], "ends_on": row["ends_on"],
             "backup_member_id": row["backup_member_id"], "reason": row["reason"],
             "status": row["status"], "moved": moved,
+            "spread_by_capacity": bool(row["spread_by_capacity"]),
+            # Each receiver's load after the hand-over; over a WIP limit: a warning.
+            "receivers": loads(row["receivers"]) or [],
+            "warnings": loads(row["warnings"]) or [],
         }
         if row["started_at"]:
             absence["started_at"] = row["started_at"]
@@ -473,4 +485,130 @@ class AbsenceView(Projection):
         return self._ids_where("status = 'scheduled'", today)
 
 
-__all__ = ["OPEN_STATES", "AbsenceView", "TaskBoardView", "task_row"]
+class DirectoryView(Projection):
+    """Execution's copy of the directory, indexed the way work needs it: who holds a role
+    (in a team), who is no longer active, which teams own a queue, who manages a team."""
+
+    name = "execution.directory"
+    version = 1
+    tables = (
+        Table("members", (("aggregate_id", "text"), ("member_id", "text"), ("active", "int"),
+                          ("manager_id", "text")), ("aggregate_id",),
+              indexes=(("member_id",), ("manager_id",))),
+        Table("member_roles", (("member_id", "text"), ("role", "text")), ("member_id", "role"),
+              indexes=(("role",),)),
+        Table("member_teams", (("member_id", "text"), ("team_id", "text")),
+              ("member_id", "team_id"), indexes=(("team_id",),)),
+        Table("teams", (("aggregate_id", "text"), ("team_id", "text"), ("manager_id", "text")),
+              ("aggregate_id",), indexes=(("team_id",), ("manager_id",))),
+        Table("team_queues", (("team_id", "text"), ("queue", "text")), ("team_id", "queue"),
+              indexes=(("queue",),)),
+    )
+
+    @singledispatchmethod
+    def apply(self, domain_event: Any, sql: Sql) -> None:
+        """Other events change nobody's place in the directory."""
+
+    @apply.register(TeamMember.Registered)  # type: ignore[attr-defined]
+    @apply.register(TeamMember.Updated)  # type: ignore[attr-defined]
+    def _member(self, domain_event: Any, sql: Sql) -> None:
+        aggregate_id = str(domain_event.originator_id)
+        member_id = getattr(domain_event, "member_id", None)
+        if member_id is None:  # an update names the member by its aggregate
+            row = sql.one(f"SELECT member_id FROM {self.table('members')} "
+                          "WHERE aggregate_id = ?", (aggregate_id,))
+            if row is None:
+                return
+            member_id = row["member_id"]
+        sql.execute(f"INSERT INTO {self.table('members')} (aggregate_id, member_id, active, "
+                    "manager_id) VALUES (?, ?, ?, ?) ON CONFLICT (aggregate_id) DO UPDATE SET "
+                    "active = excluded.active, manager_id = excluded.manager_id",
+                    (aggregate_id, member_id, int(domain_event.active),
+                     domain_event.manager_id))
+        for table, column, values in (("member_roles", "role", domain_event.roles),
+                                      ("member_teams", "team_id", domain_event.team_ids)):
+            sql.execute(f"DELETE FROM {self.table(table)} WHERE member_id = ?", (member_id,))
+            sql.executemany(f"INSERT INTO {self.table(table)} (member_id, {column}) "
+                            "VALUES (?, ?)", [(member_id, value) for value in sorted(set(values))])
+
+    @apply.register(Team.Registered)  # type: ignore[attr-defined]
+    @apply.register(Team.Updated)  # type: ignore[attr-defined]
+    def _team(self, domain_event: Any, sql: Sql) -> None:
+        aggregate_id = str(domain_event.originator_id)
+        team_id = getattr(domain_event, "team_id", None)
+        if team_id is None:
+            row = sql.one(f"SELECT team_id FROM {self.table('teams')} WHERE aggregate_id = ?",
+                          (aggregate_id,))
+            if row is None:
+                return
+            team_id = row["team_id"]
+        sql.execute(f"INSERT INTO {self.table('teams')} (aggregate_id, team_id, manager_id) "
+                    "VALUES (?, ?, ?) ON CONFLICT (aggregate_id) DO UPDATE SET "
+                    "manager_id = excluded.manager_id",
+                    (aggregate_id, team_id, domain_event.manager_id))
+        sql.execute(f"DELETE FROM {self.table('team_queues')} WHERE team_id = ?", (team_id,))
+        sql.executemany(f"INSERT INTO {self.table('team_queues')} (team_id, queue) "
+                        "VALUES (?, ?)",
+                        [(team_id, queue) for queue in sorted(set(domain_event.queues))])
+
+    # --- queries -------------------------------------------------------------------------
+
+    def _rows(self, statement: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        self.catch_up()
+        with self.store.transaction(commit=False) as sql:
+            return sql.rows(statement, params)
+
+    def role_holders(self, roles: Sequence[str], team_id: str | None) -> dict[str, list[str]]:
+        """Active members holding each role (members of ``team_id`` when given)."""
+        if not roles:
+            return {}
+        marks = ", ".join("?" for _ in roles)
+        statement = (f"SELECT r.role, r.member_id FROM {self.table('member_roles')} r "
+                     f"JOIN {self.table('members')} m ON m.member_id = r.member_id "
+                     f"WHERE m.active = 1 AND r.role IN ({marks})")
+        params: list[Any] = list(roles)
+        if team_id is not None:
+            statement += (f" AND EXISTS (SELECT 1 FROM {self.table('member_teams')} t "
+                          "WHERE t.member_id = r.member_id AND t.team_id = ?)")
+            params.append(team_id)
+        holders: dict[str, list[str]] = {}
+        for row in self._rows(statement + " ORDER BY r.role, r.member_id", params):
+            holders.setdefault(row["role"], []).append(row["member_id"])
+        return holders
+
+    def inactive(self, member_ids: Sequence[str]) -> set[str]:
+        """Those of ``member_ids`` the directory lists as no longer active."""
+        if not member_ids:
+            return set()
+        marks = ", ".join("?" for _ in member_ids)
+        return {row["member_id"] for row in self._rows(
+            f"SELECT member_id FROM {self.table('members')} WHERE active = 0 AND "
+            f"member_id IN ({marks})", list(member_ids))}
+
+    def teams_owning(self, queue: str) -> list[str]:
+        return [row["team_id"] for row in self._rows(
+            f"SELECT team_id FROM {self.table('team_queues')} WHERE queue = ? "
+            "ORDER BY team_id", (queue,))]
+
+    def team_manager(self, team_id: str) -> str | None:
+        rows = self._rows(f"SELECT manager_id FROM {self.table('teams')} WHERE team_id = ?",
+                          (team_id,))
+        return rows[0]["manager_id"] if rows else None
+
+    def teams_managed_by(self, member_id: str) -> set[str]:
+        return {row["team_id"] for row in self._rows(
+            f"SELECT team_id FROM {self.table('teams')} WHERE manager_id = ?", (member_id,))}
+
+    def teammates(self, team_ids: Sequence[str]) -> list[str]:
+        """Active members of any of ``team_ids``."""
+        if not team_ids:
+            return []
+        marks = ", ".join("?" for _ in team_ids)
+        return [row["member_id"] for row in self._rows(
+            f"SELECT DISTINCT t.member_id FROM {self.table('member_teams')} t "
+            f"JOIN {self.table('members')} m ON m.member_id = t.member_id "
+            f"WHERE m.active = 1 AND t.team_id IN ({marks}) ORDER BY t.member_id",
+            list(team_ids))]
+
+
+__all__ = ["OPEN_STATES", "AbsenceView", "DirectoryView", "TaskBoardView", "task_row"]

@@ -44,6 +44,6 @@ def build(settings: Settings) -> ServiceParts:
         router=build_router(app),
         translate=integration.translate,
         upstream=UPSTREAM,
-        views=[app.board, app.absences],
+        views=[app.board, app.absences, app.directory],
         background=[absence_clock(app)],
     )

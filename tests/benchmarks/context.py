@@ -179,7 +179,10 @@ def open_assigned_tasks(app: ExecutionApplication, campaign_id: uuid.UUID,
     for index in indexes:
         task = Task(id=uuid.uuid5(campaign_id, f"task-{index}"), campaign_id=campaign_id,
                     key=f"task-{index}", title=f"Benchmark task {index}", role="writer",
-                    due_date=dt.date(2027, 6, 1), meta=PLANNER)
+                    due_date=dt.date(2027, 6, 1), meta=PLANNER,
+                    # The assignee completes it: the command mix (start, submit, complete)
+                    # stays what the figures have always measured.
+                    complete_on_approval=False)
         task.make_ready_if_free(PLANNER)
         task.assign(ASSIGNEE, PLANNER)
         tasks.append(task)

@@ -187,7 +187,7 @@ async def test_an_inbound_event_that_would_need_an_oversized_event_is_dead_lette
 ) -> None:
     """The event size guard refuses the handling; the inbox dead-letters the message
     with the reason and moves on instead of retrying it forever."""
-    env = tuned(sqlite_env, kafka_max_message_bytes=1_200)  # events up to 600 bytes
+    env = tuned(sqlite_env, kafka_max_message_bytes=1_400)  # events up to 700 bytes
     upstream = env.settings("planning").topic()
     await ensure_topics(sqlite_env.settings("planning"), upstream)  # the default limits
     await publish_raw(env.kafka_bootstrap, upstream,
@@ -201,7 +201,7 @@ async def test_an_inbound_event_that_would_need_an_oversized_event_is_dead_lette
         [dead] = await read_topic(env.kafka_bootstrap, upstream + ".dlq")
         headers = dict(dead.headers)
         assert headers["dlq_reason"] == b"refused-by-domain"
-        assert b"the limit is 600 bytes per event" in headers["dlq_detail"]
+        assert b"the limit is 700 bytes per event" in headers["dlq_detail"]
     finally:
         await execution.stop()
 

@@ -120,7 +120,7 @@ def test_inbound_handling_that_would_store_an_oversized_event_is_refused(
 ) -> None:
     """A DomainError, which the inbox dead-letters instead of retrying forever; its
     identity is not recorded as applied either, so nothing of it was recorded."""
-    app = build_execution(small_limit(tmp_path, "execution", 1_200)).application
+    app = build_execution(small_limit(tmp_path, "execution", 1_400)).application
     try:
         assert app.process_inbound(campaign_planned(1, "Short"))
         before = app.max_notification_id()

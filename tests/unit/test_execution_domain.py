@@ -19,12 +19,14 @@ def m(actor: str) -> EventMeta:
 
 
 def task_in_progress(chain: list[ApprovalStep] | None = None,
-                     consulted: list[str] | None = None) -> Task:
+                     consulted: list[str] | None = None, *,
+                     complete_on_approval: bool = True) -> Task:
     task = Task(id=uuid.uuid4(), campaign_id=uuid.uuid4(), key="post", title="Post",
                 role="writer", due_date=dt.date(2027, 5, 1), meta=PIA,
                 approval_chain=chain or [], consulted_roles=consulted or [],
                 role_members={"brand": ["bea", "bo", "bix"], "legal": ["lee"],
-                              "writer": ["ben"]})
+                              "writer": ["ben"]},
+                complete_on_approval=complete_on_approval)
     task.make_ready_if_free(PIA)
     task.assign("ben", PIA)
     task.start(m("ben"))
@@ -60,7 +62,7 @@ def test_predecessors_gate_readiness() -> None:
 
 def test_n_of_m_step_then_named_member_with_consulted_role() -> None:
     chain = [ApprovalStep(role="brand", required_approvals=2), ApprovalStep(member_id="lee")]
-    task = task_in_progress(chain, consulted=["legal"])
+    task = task_in_progress(chain, consulted=["legal"], complete_on_approval=False)
     task.submit("https://docs/post-v1", "first draft", m("ben"))
     assert task.pending_approvers() == {"bea", "bo", "bix"}
     task.approve("nice", m("bea"))
@@ -89,7 +91,7 @@ def test_separation_of_duties() -> None:
     with pytest.raises(Forbidden, match="zed is not an approver of step 2"):
         task.approve("", m("zed"))
     task.approve("", m("bo"))
-    assert task.status == "approved"
+    assert task.status == "done"
 
 
 def test_changes_requested_count_rounds_and_a_new_submission_restarts_the_chain() -> None:
@@ -127,7 +129,7 @@ def test_delegated_approvals_go_to_the_backup() -> None:
     with pytest.raises(Forbidden, match="lee is not an approver"):
         task.approve("", m("lee"))
     task.approve("", m("lou"))
-    assert task.status == "approved"
+    assert task.status == "done"
 
 
 def test_claims_and_reassignments() -> None:
@@ -171,12 +173,12 @@ def test_sla_status(state: str, today: dt.date, finished: dt.date | None,
 
 
 def test_a_revision_that_drops_the_chain_approves_the_submission() -> None:
-    task = task_in_progress([ApprovalStep(member_id="lee")])
+    task = task_in_progress([ApprovalStep(member_id="lee")], complete_on_approval=False)
     task.submit("doc", "", m("ben"))
     later = dt.date(2027, 5, 8)
     task.revise(title="Post", description="", role="writer", due_date=later, start_date=None,
                 depends_on=[], queue=None, approval_chain=[], consulted_roles=[],
-                role_members={}, deliverable=None, meta=PIA)
+                role_members={}, deliverable=None, meta=PIA, complete_on_approval=False)
     assert (task.status, task.due_date) == ("approved", later)
     with pytest.raises(Conflict, match="transition approved -> in_review"):
         task.approve("", m("lee"))

@@ -54,11 +54,13 @@ class TaskMachine(RuleBasedStateMachine):
             return
         assert all(event.meta.actor == actor for event in new)
         if self.task.status != before_status:
-            # A command may pass through submitted -> approved (empty chain) in one go,
-            # but each step it took was legal.
+            # A command may pass through submitted -> approved (empty chain) and
+            # approved -> done (complete on approval) in one go, but each step it took
+            # was legal.
+            via_approval = (TaskState.APPROVED in TRANSITIONS[before_status]
+                            or before_status == TaskState.IN_PROGRESS)
             assert self.task.status in TRANSITIONS[before_status] or (
-                before_status == TaskState.IN_PROGRESS
-                and self.task.status == TaskState.APPROVED)
+                via_approval and self.task.status in (TaskState.APPROVED, TaskState.DONE))
         self.events.extend(new)
 
     @rule()
