@@ -301,12 +301,21 @@ ARCHIVIST = EventMeta(actor="system:reporting")
 
 def _grow_archive(app: ReportingApplication, target: int, subjects: list[tuple[str, str]]
                   ) -> None:
-    """Archive campaigns of 50 tasks (opened, assigned, completed) until the store holds
-    ``target`` events; each task event is filed under the task and its campaign."""
+    """Archive campaigns (planned, then 50 tasks opened, assigned, completed) until the
+    store holds ``target`` events; each task event is filed under the task and its
+    campaign."""
     base_time = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     while (app.recorder.max_notification_id() or 0) < target:
         campaign_id = str(uuid.uuid4())
-        campaign: Timeline | None = None
+        planned = ArchivedEvent(
+            id=f"{campaign_id}:1", source="/marketflow/planning",
+            type="marketflow.planning.campaign.planned.v1",
+            time=base_time + dt.timedelta(minutes=len(subjects)), subject=campaign_id,
+            actor="anna", aggregate_version=1,
+            data={"campaign_id": campaign_id, "name": "Benchmark campaign",
+                  "launch_date": "2026-06-01", "tasks": [{}] * TASKS_PER_CAMPAIGN})
+        campaign = Timeline(id=timeline_id(campaign_id), subject=campaign_id, first=planned,
+                            meta=ARCHIVIST)
         tasks = []
         for _ in range(TASKS_PER_CAMPAIGN):
             task_id = str(uuid.uuid4())
@@ -323,11 +332,7 @@ def _grow_archive(app: ReportingApplication, target: int, subjects: list[tuple[s
                                     meta=ARCHIVIST)
                 else:
                     task.archive(entry, ARCHIVIST)
-                if campaign is None:
-                    campaign = Timeline(id=timeline_id(campaign_id), subject=campaign_id,
-                                        first=entry, meta=ARCHIVIST)
-                else:
-                    campaign.archive(entry, ARCHIVIST)
+                campaign.archive(entry, ARCHIVIST)
             tasks.append(task)
             subjects.append((task_id, campaign_id))
         app.save(campaign, *tasks)
@@ -388,13 +393,15 @@ def replay_and_audit(context: BenchContext) -> list[Result]:
 
 def _audit(app: ReportingApplication, subjects: list[tuple[str, str]],
            queries: int, label: str, scale: str) -> list[Result]:
-    picks = random.Random(7).sample(subjects, min(queries, len(subjects)))
-    as_of = dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=len(subjects) // 2)
-    tasks = [task for task, _ in picks]
-    campaigns = [campaign for _, campaign in picks]
+    indexes = random.Random(7).sample(range(len(subjects)), min(queries, len(subjects)))
+    tasks = [subjects[index][0] for index in indexes]
+    campaigns = [subjects[index][1] for index in indexes]
+    # Each campaign as it stood when the picked task was opened: mid-way through it.
+    moments = [dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=index + 1)
+               for index in indexes]
     history = _timed([partial(app.history, task) for task in tasks])
-    as_of_samples = _timed([partial(app.campaign_progress_as_of, campaign, as_of)
-                            for campaign in campaigns])
+    as_of_samples = _timed([partial(app.campaign_progress_as_of, campaign, moment)
+                            for campaign, moment in zip(campaigns, moments, strict=True)])
     statement = sql.SQL("SELECT state FROM {}.{} WHERE originator_id = %s "
                         "ORDER BY originator_version").format(
         sql.Identifier(app.settings.postgres_schema),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -34,6 +34,8 @@ from tests.harness import (
 from tests.integration.test_faults import campaign_message
 
 pytestmark = pytest.mark.integration
+# Measurements dated in the future are refused: yesterday, whenever the test runs.
+MEASURED_ON = date.today() - timedelta(days=1)
 REAL_CAMPAIGNS = 5
 TASKS = len(LAUNCH_PLAYBOOK["tasks"])
 
@@ -160,7 +162,7 @@ async def test_no_single_message_hides_or_stops_the_events_after_it(env: Environ
 def crm_message(goal_id: str, *, external_id: str, source: str = "/crm",
                 event: Any = None) -> RawMessage:
     event = event or planning_contract.KpiMeasurementReported(
-        goal_id=uuid.UUID(goal_id), value=20, measured_on=date(2027, 3, 1), source="crm",
+        goal_id=uuid.UUID(goal_id), value=20, measured_on=MEASURED_ON, source="crm",
         external_id=external_id)
     envelope = cloudevents.Envelope(
         id=f"crm-{external_id}", source=source, type=event.event_type, time=datetime.now(UTC),
@@ -179,7 +181,8 @@ async def test_other_systems_cannot_speak_for_marketflow_on_their_topic(
         response = await planning.http.post("/goals", headers=auth("anna"), json={
             "name": "Leads", "kind": "sales_support", "weight": 40,
             "kpi": {"name": "leads", "unit": "leads", "target": 200,
-                    "period_start": "2027-01-01", "period_end": "2027-06-30"}})
+                    "period_start": (MEASURED_ON - timedelta(days=30)).isoformat(),
+                    "period_end": (MEASURED_ON + timedelta(days=150)).isoformat()}})
         assert response.status_code == 201, response.text
         goal_id = response.json()["id"]
         campaign_id = uuid.uuid4()
