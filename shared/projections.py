@@ -292,8 +292,9 @@ class Projection:
         self.position = recorded[0]
         if self.loaded_position is None:
             self.loaded_position = self.position
-        self._opened = True
-        return recorded[1] == self.version
+        # Tables of another version are not this code's to fold into: open once rebuilt.
+        self._opened = recorded[1] == self.version
+        return self._opened
 
     def ensure_open(self) -> None:
         """Open once; a projection whose code changed is rebuilt first."""
@@ -304,6 +305,7 @@ class Projection:
                 log.warning("read model changed since it was built; rebuilding",
                             extra={"projection": self.name, "version": self.version})
                 self.rebuild()
+                self._opened = True
 
     # --- catching up -------------------------------------------------------------------
 
@@ -488,8 +490,8 @@ def open_projections(projections: Sequence[Projection]) -> None:
     """At start-up: load each position (rebuilding a projection whose code changed),
     then apply what was committed while the service was down."""
     for projection in projections:
-        projection.ensure_open()
         try:
+            projection.ensure_open()
             caught = projection.catch_up()
         except ReadModelUnavailable:
             # The service still starts: the follower retries, /health/status shows it.

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+import inspect
 from typing import Any, cast
 from uuid import UUID
 
 import orjson
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import CanInitAggregate, DomainEventProtocol, decorated_funcs
 from eventsourcing.persistence import Mapper, ProgrammingError, StoredEvent, Transcoder, Transcoding
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
@@ -50,10 +53,32 @@ class PydanticMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         event_class = resolve_topic(stored_event.topic)
-        return cast(
-            DomainEventProtocol[UUID],
-            event_class.model_validate(self.transcoder.decode(stored_event.state)),
-        )
+        state = self.transcoder.decode(stored_event.state)
+        for name, default in added_parameters(event_class).items():
+            if name not in state:
+                state[name] = copy.deepcopy(default)
+        return cast(DomainEventProtocol[UUID], event_class.model_validate(state))
+
+
+@functools.cache
+def added_parameters(event_class: type) -> dict[str, Any]:
+    """Stored events are never rewritten, so a parameter added later to an ``@event``
+    method must have a default, and events stored before it existed read as that default.
+    (The library builds the event class from the method's annotations only: without this,
+    the pydantic event would call the missing field required and the old event would no
+    longer load.)"""
+    method = decorated_funcs.get(event_class)
+    if method is None and issubclass(event_class, CanInitAggregate):
+        # A created event is made from its aggregate's __init__.
+        aggregate_name = event_class.__qualname__.rpartition(".")[0]
+        aggregate = resolve_topic(f"{event_class.__module__}:{aggregate_name}") \
+            if aggregate_name else None
+        method = getattr(aggregate, "__init__", None)
+    if method is None:
+        return {}
+    return {name: parameter.default
+            for name, parameter in inspect.signature(method).parameters.items()
+            if parameter.default is not inspect.Parameter.empty}
 
 
 def prepare_store(settings: Settings) -> None:

@@ -25,6 +25,7 @@ from services.reporting.wiring import build
 from shared import cloudevents
 from shared.config import Settings
 from shared.domain import NotFound
+from shared.projections import ReadModelUnavailable, open_projections
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 CAMPAIGN = uuid.UUID("00000000-0000-4000-8000-00000000c0de")
@@ -175,3 +176,34 @@ def test_progress_as_of_a_time_before_the_campaign_was_planned_is_not_found(
         feed(app, planning_topic())
         with pytest.raises(NotFound, match="had not been planned by"):
             app.campaign_progress_as_of(str(CAMPAIGN), T0 - dt.timedelta(days=1))
+
+
+class _ChangedProgress(ProgressView):
+    """The same read model after a code change (a new version), whose folding fails
+    until the cause is fixed."""
+
+    version = ProgressView.version + 1
+    failing = True
+
+    def prepare(self, domain_events: Any) -> None:
+        if type(self).failing:
+            raise RuntimeError("disk quota exceeded")
+        super().prepare(domain_events)
+
+
+def test_a_changed_read_model_whose_rebuild_fails_does_not_stop_the_service(
+        tmp_path: Path) -> None:
+    with reporting(tmp_path) as app:
+        feed(app, planning_topic())
+        before = table_rows(ProgressView(app))
+        changed = _ChangedProgress(app)
+        open_projections([changed])  # logs the failure; the service goes on starting
+        with pytest.raises(ReadModelUnavailable, match="disk quota exceeded"):
+            changed.catch_up()  # queries get a 503, never rows of the old version
+        _ChangedProgress.failing = False
+        try:
+            changed.catch_up()  # the follower's next try rebuilds it
+        finally:
+            _ChangedProgress.failing = True
+        assert table_rows(changed) == before
+        assert changed.position == app.max_notification_id()
