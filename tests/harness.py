@@ -36,6 +36,8 @@ MEMBERS = {
     "token-dave": Member("dave", "Dave Brand"),
     "token-erin": Member("erin", "Erin Brand"),
     "token-lee": Member("lee", "Lee Legal"),
+    "token-mette": Member("mette", "Mette Legal"),
+    "token-soren": Member("soren", "Soren Legal"),
 }
 TOKENS = TokenRegistry(MEMBERS)
 T = TypeVar("T")

@@ -7,7 +7,14 @@ from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 from starlette.concurrency import run_in_threadpool
 
 from services.planning.application import PlanningApplication
@@ -150,6 +157,10 @@ class RecordAbsence(BaseModel):
     ends_on: PlanDate
     backup_member_id: str | None = Field(default=None, max_length=64, pattern=ID_PATTERN)
     reason: str | None = Field(default=None, max_length=500)
+    spread_by_capacity: StrictBool = Field(
+        default=False, description="the backup takes work up to their WIP limit, then the "
+                                   "team's holders of each task's role with room, then the "
+                                   "queue (false: all to the backup, or the queue without one)")
 
 
 def playbook_json(playbook: Playbook, version: int | None = None) -> dict[str, Any]:
@@ -490,7 +501,8 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
                        member: Actor) -> dict[str, Any]:
         absence = app.record_absence(member_id, body.starts_on, body.ends_on,
                                      body.backup_member_id, body.reason,
-                                     attributed(member, body.reason))
+                                     attributed(member, body.reason),
+                                     spread_by_capacity=body.spread_by_capacity)
         return {"member_id": member_id, **absence.model_dump(mode="json")}
 
     @router.delete("/members/{member_id}/absences/{absence_id}", tags=["directory"])

@@ -378,7 +378,7 @@ class PlanningApplication(ServiceApplication):
 
     def record_absence(self, member_id: str, starts_on: dt.date, ends_on: dt.date,
                        backup_member_id: str | None, reason: str | None,
-                       meta: EventMeta) -> Absence:
+                       meta: EventMeta, *, spread_by_capacity: bool = False) -> Absence:
         member = self.member(member_id)
         if backup_member_id is not None and backup_member_id != member_id:
             backup = self._require_member("backup_member_id", backup_member_id)
@@ -386,7 +386,8 @@ class PlanningApplication(ServiceApplication):
                 raise InvalidCommand(
                     f"backup_member_id: {backup_member_id} is away during that time too")
         absence = Absence(absence_id=uuid4(), starts_on=starts_on, ends_on=ends_on,
-                          backup_member_id=backup_member_id, reason=reason)
+                          backup_member_id=backup_member_id, reason=reason,
+                          spread_by_capacity=spread_by_capacity)
         member.record_absence(absence, meta)
         self.save_or_conflict(member)
         return absence

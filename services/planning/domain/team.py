@@ -137,6 +137,9 @@ class Absence(BaseModel):
     ends_on: dt.date
     backup_member_id: str | None = None
     reason: str | None = None
+    spread_by_capacity: StrictBool = False
+    """The planner's choice: the backup takes work up to their WIP limit, then the team's
+    holders of each task's role with room, then the queue (execution's hand-over)."""
 
     def overlaps(self, starts_on: dt.date, ends_on: dt.date) -> bool:
         return self.starts_on <= ends_on and starts_on <= self.ends_on

@@ -4,11 +4,15 @@ and PUT-style registration is idempotent."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
+from pydantic import ValidationError
 
+from contracts import planning as contract
 from services.planning.application import PlanningApplication
-from services.planning.domain import MemberProfile, RoutineDefinition, TeamProfile
+from services.planning.domain import Absence, MemberProfile, RoutineDefinition, TeamProfile
+from services.planning.integration import translate
 from services.planning.playbook_files import shipped_playbooks
 from shared.domain import EventMeta, InvalidCommand
 
@@ -61,3 +65,24 @@ def test_putting_the_same_member_or_team_again_records_nothing(
     assert head(app) == before
     changed = app.register_member("ben", member.model_copy(update={"name": "Ben B."}), ANNA)
     assert changed.version == first_member.version + 1
+
+
+def test_the_planner_chooses_to_spread_an_absence_by_capacity(
+        planning_app: PlanningApplication) -> None:
+    """Execution spreads a hand-over by capacity only when the absence says so; planning,
+    which records absences, must let the planner say it (it always published false)."""
+    app = planning_app
+    app.register_member("ben", MemberProfile(name="Ben"), ANNA)
+    app.register_member("carla", MemberProfile(name="Carla"), ANNA)
+    spread = app.record_absence("ben", LAUNCH, LAUNCH, "carla", "holiday", ANNA,
+                                spread_by_capacity=True)
+    plain = app.record_absence("ben", LAUNCH + dt.timedelta(days=7),
+                               LAUNCH + dt.timedelta(days=7), "carla", None, ANNA)
+    member = app.member("ben")
+    published = [translate(event) for event in app.repository.event_store.get(member.id)]
+    recorded = {event.absence_id: event.spread_by_capacity for event in published
+                if isinstance(event, contract.AbsenceRecorded)}
+    assert recorded == {spread.absence_id: True, plain.absence_id: False}
+    with pytest.raises(ValidationError, match="spread_by_capacity"):
+        Absence(absence_id=uuid.uuid4(), starts_on=LAUNCH, ends_on=LAUNCH,
+                spread_by_capacity=1)  # type: ignore[arg-type]
