@@ -18,7 +18,9 @@ __all__ = [
     "Forbidden",
     "InvalidCommand",
     "NotFound",
+    "PreconditionFailed",
     "PreconditionRequired",
+    "StaleVersion",
     "TooLarge",
     "event",
 ]
@@ -81,6 +83,17 @@ class Conflict(DomainError):
     """An illegal transition, or a lost race on an aggregate's version."""
 
     status_code = 409
+
+
+class StaleVersion(Conflict):
+    """The caller acted on a version that is no longer the latest (409; 412 when the
+    version came from ``If-Match``)."""
+
+
+class PreconditionFailed(DomainError):
+    """``If-Match`` named a version that is no longer the latest."""
+
+    status_code = 412
 
 
 class PreconditionRequired(DomainError):
