@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
+from services.planning import commands
 from services.planning.domain import (
     Absence,
     Campaign,
     Goal,
     GoalDefinition,
-    Measurement,
     Member,
-    MemberProfile,
     Playbook,
     PlaybookDiff,
     PlaybookSpec,
@@ -23,7 +22,6 @@ from services.planning.domain import (
     Staffing,
     TaskTemplate,
     Team,
-    TeamProfile,
     define_goal,
     define_playbook,
     define_routine,
@@ -37,7 +35,7 @@ from services.planning.domain import (
 from services.planning.domain.calendar import WorkingCalendar
 from services.planning.domain.scheduling import Schedule, ScheduleError, schedule
 from shared.application import ServiceApplication, retry_lost_races
-from shared.domain import DomainError, EventMeta, InvalidCommand, NotFound
+from shared.domain import Aggregate, DomainError, EventMeta, InvalidCommand, NotFound, StaleVersion
 
 if TYPE_CHECKING:
     from services.planning.views import CatalogView, DirectoryView
@@ -45,7 +43,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 ROUTINE_ACTOR = "system:planning-routines"
 
-Mode = Literal["backward", "forward"]
+
+def require_version(aggregate: Aggregate | None, expected_version: int | None,
+                    what: str) -> None:
+    """The caller acted on ``expected_version``; anything else is a lost update."""
+    if expected_version is None:
+        return
+    if aggregate is None:
+        raise StaleVersion(f"expected_version: {what} does not exist yet, so it has no "
+                           f"version {expected_version}")
+    if aggregate.version != expected_version:
+        raise StaleVersion(f"expected_version: {what} is at version {aggregate.version}, "
+                           f"not {expected_version}; reload, review the changes and retry")
 
 
 class PlanningApplication(ServiceApplication):
@@ -66,10 +75,10 @@ class PlanningApplication(ServiceApplication):
         self.save_or_conflict(playbook)
         return playbook
 
-    def revise_playbook(self, playbook_id: UUID, spec: PlaybookSpec, meta: EventMeta,
-                        expected_version: int | None = None) -> Playbook:
-        playbook = self.playbook(playbook_id)
-        playbook.revise(spec, meta, expected_version)
+    def revise_playbook(self, command: commands.RevisePlaybook, meta: EventMeta) -> Playbook:
+        playbook = self.playbook(command.playbook_id)
+        # The domain checks the version: a playbook's version is its revision number.
+        playbook.revise(command.spec, meta, command.expected_version)
         self.save_or_conflict(playbook)
         return playbook
 
@@ -82,121 +91,86 @@ class PlanningApplication(ServiceApplication):
 
     # --- campaigns -------------------------------------------------------------------
 
-    def plan_campaign(
-        self,
-        playbook_id: UUID,
-        name: str,
-        launch_date: dt.date | None,
-        assignments: dict[str, str],
-        meta: EventMeta,
-        *,
-        playbook_version: int | None = None,
-        team_id: str | None = None,
-        queues: dict[str, str] | None = None,
-        mode: Mode = "backward",
-        start_date: dt.date | None = None,
-        goal_ids: list[UUID] | None = None,
-        not_before: dt.date | None = None,
-        campaign_id: UUID | None = None,
-        routine_id: UUID | None = None,
-    ) -> Campaign:
-        campaign = self.prepare_campaign(
-            playbook_id, name, launch_date, assignments, meta,
-            playbook_version=playbook_version, team_id=team_id, queues=queues, mode=mode,
-            start_date=start_date, goal_ids=goal_ids, not_before=not_before,
-            campaign_id=campaign_id, routine_id=routine_id)
+    def plan_campaign(self, command: commands.PlanCampaign, meta: EventMeta) -> Campaign:
+        campaign = self.prepare_campaign(command, meta)
         self.save_or_conflict(campaign)
         return campaign
 
-    def prepare_campaign(
-        self,
-        playbook_id: UUID,
-        name: str,
-        launch_date: dt.date | None,
-        assignments: dict[str, str],
-        meta: EventMeta,
-        *,
-        playbook_version: int | None = None,
-        team_id: str | None = None,
-        queues: dict[str, str] | None = None,
-        mode: Mode = "backward",
-        start_date: dt.date | None = None,
-        goal_ids: list[UUID] | None = None,
-        not_before: dt.date | None = None,
-        campaign_id: UUID | None = None,
-        routine_id: UUID | None = None,
-    ) -> Campaign:
+    def prepare_campaign(self, command: commands.PlanCampaign, meta: EventMeta) -> Campaign:
         """The campaign, planned but not saved (a routine saves it with itself)."""
-        playbook = self.playbook(playbook_id)
-        version = playbook_version or playbook.latest_version
+        playbook = self.playbook(command.playbook_id)
+        version = command.playbook_version or playbook.latest_version
         spec = playbook.spec_at(version)
-        team = self._team_for(team_id)
+        team = self._team_for(command.team_id)
         calendar = team.calendar() if team else WorkingCalendar()
-        if mode == "backward" and launch_date is None:
-            raise InvalidCommand("launch_date: needed to schedule backward from the launch")
-        if mode == "forward" and start_date is None:
-            raise InvalidCommand("start_date: needed to schedule forward from a start")
-        for goal_id in goal_ids or []:
+        goal_ids = list(command.goal_ids)
+        for goal_id in goal_ids:
             self._require_goal(goal_id)
         plan = self._schedule(
-            spec, calendar, mode=mode, anchor_date=launch_date if mode == "backward" else None,
-            start_date=start_date, not_before=not_before or dt.date.today())
-        staffing = Staffing(assignments=assignments, queues=queues or {},
-                            directory=self._role_holders(team_id))
+            spec, calendar, mode=command.mode, anchor_date=command.launch_date,
+            start_date=command.start_date, not_before=command.not_before or dt.date.today())
+        staffing = Staffing(assignments=dict(command.assignments),
+                            queues=dict(command.queues),
+                            directory=self._role_holders(command.team_id))
         campaign = plan_campaign(
-            campaign_id or uuid4(), playbook.id, version, spec, name, plan, meta,
-            staffing=staffing, team_id=team_id,
-            team_queues=team.profile.queues if team else None, mode=mode,
-            start_date=start_date, goal_ids=goal_ids, routine_id=routine_id,
+            command.campaign_id or uuid4(), playbook.id, version, spec, command.name, plan,
+            meta, staffing=staffing, team_id=command.team_id,
+            team_queues=team.profile.queues if team else None, mode=command.mode,
+            start_date=command.start_date, goal_ids=goal_ids, routine_id=command.routine_id,
         )
-        for role, member_id in sorted(assignments.items()):
+        for role, member_id in sorted(command.assignments.items()):
             self._require_member(f"assignments.{role}", member_id)
         return campaign
 
-    @retry_lost_races
-    def reschedule_campaign(self, campaign_id: UUID, launch_date: dt.date, meta: EventMeta,
-                            not_before: dt.date | None = None) -> Campaign:
+    def _campaign_at(self, campaign_id: UUID, expected_version: int | None) -> Campaign:
         campaign = self.campaign(campaign_id)
+        require_version(campaign, expected_version, f"campaign {campaign_id}")
+        return campaign
+
+    @retry_lost_races
+    def reschedule_campaign(self, command: commands.RescheduleCampaign,
+                            meta: EventMeta) -> Campaign:
+        campaign = self._campaign_at(command.campaign_id, command.expected_version)
         spec = self.playbook(campaign.playbook_id).spec_at(campaign.playbook_version)
         plan = self._schedule(spec, self._calendar_of(campaign), mode=campaign.mode,
-                              anchor_date=launch_date, keep=campaign.done_dates(),
-                              not_before=not_before or dt.date.today())
-        campaign.reschedule(launch_date, plan, meta)
+                              anchor_date=command.launch_date, keep=campaign.done_dates(),
+                              not_before=command.not_before or dt.date.today())
+        campaign.reschedule(command.launch_date, plan, meta)
         self.save_or_conflict(campaign)
         return campaign
 
     @retry_lost_races
-    def migrate_campaign(self, campaign_id: UUID, playbook_version: int,
-                         meta: EventMeta) -> Campaign:
-        campaign = self.campaign(campaign_id)
-        spec = self.playbook(campaign.playbook_id).spec_at(playbook_version)
+    def migrate_campaign(self, command: commands.MigrateCampaign, meta: EventMeta) -> Campaign:
+        campaign = self._campaign_at(command.campaign_id, command.expected_version)
+        spec = self.playbook(campaign.playbook_id).spec_at(command.playbook_version)
         plan = self._schedule(spec, self._calendar_of(campaign), mode=campaign.mode,
                               anchor_date=campaign.launch_date, keep=campaign.started_dates())
         target = planned_tasks(campaign.id, spec, plan, campaign.staffing)
-        campaign.migrate(playbook_version, target, plan.critical_path, meta)
+        campaign.migrate(command.playbook_version, target, plan.critical_path, meta)
         self.save_or_conflict(campaign)
         return campaign
 
     @retry_lost_races
-    def cancel_campaign(self, campaign_id: UUID, reason: str, meta: EventMeta) -> Campaign:
-        campaign = self.campaign(campaign_id)
-        campaign.cancel(reason, meta)
+    def cancel_campaign(self, command: commands.CancelCampaign, meta: EventMeta) -> Campaign:
+        campaign = self._campaign_at(command.campaign_id, command.expected_version)
+        campaign.cancel(command.reason, meta)
         self.save_or_conflict(campaign)
         return campaign
 
     @retry_lost_races
-    def complete_campaign(self, campaign_id: UUID, meta: EventMeta) -> Campaign:
-        campaign = self.campaign(campaign_id)
+    def complete_campaign(self, command: commands.CompleteCampaign,
+                          meta: EventMeta) -> Campaign:
+        campaign = self._campaign_at(command.campaign_id, command.expected_version)
         campaign.complete(meta)
         self.save_or_conflict(campaign)
         return campaign
 
     @retry_lost_races
-    def link_goals(self, campaign_id: UUID, goal_ids: list[UUID], meta: EventMeta) -> Campaign:
-        campaign = self.campaign(campaign_id)
-        for goal_id in goal_ids:
+    def link_goals(self, command: commands.LinkGoals, meta: EventMeta) -> Campaign:
+        campaign = self._campaign_at(command.campaign_id, command.expected_version)
+        for goal_id in command.goal_ids:
             self._require_goal(goal_id)
-        campaign.link_goals(goal_ids, meta)
+        campaign.link_goals(list(command.goal_ids), meta)
         self.save_or_conflict(campaign)
         return campaign
 
@@ -242,10 +216,11 @@ class PlanningApplication(ServiceApplication):
             raise InvalidCommand(f"playbook_id: unknown playbook {definition.playbook_id}")
         routine = define_routine(definition, meta)
         # Refuse now what would make every occurrence fail (team, queues, roles, goals).
-        self.prepare_campaign(
-            definition.playbook_id, definition.name, definition.starts_on,
-            definition.assignments, meta, team_id=definition.team_id,
-            queues=definition.queues, goal_ids=definition.goal_ids)
+        self.prepare_campaign(commands.PlanCampaign(
+            playbook_id=definition.playbook_id, name=definition.name,
+            launch_date=definition.starts_on, assignments=definition.assignments,
+            team_id=definition.team_id, queues=definition.queues,
+            goal_ids=definition.goal_ids), meta)
         campaigns = self._plan_occurrences(routine, today or dt.date.today(), meta)
         self.save_or_conflict(routine, *campaigns)
         return routine, campaigns
@@ -253,8 +228,9 @@ class PlanningApplication(ServiceApplication):
     def routine(self, routine_id: UUID) -> Routine:
         return self.load(routine_id, Routine)
 
-    def stop_routine(self, routine_id: UUID, meta: EventMeta) -> Routine:
-        routine = self.routine(routine_id)
+    def stop_routine(self, command: commands.StopRoutine, meta: EventMeta) -> Routine:
+        routine = self.routine(command.routine_id)
+        require_version(routine, command.expected_version, f"routine {command.routine_id}")
         routine.stop(meta)
         self.save_or_conflict(routine)
         return routine
@@ -287,11 +263,13 @@ class PlanningApplication(ServiceApplication):
             occurrence_meta = meta.model_copy(update={
                 "reason": f"routine '{definition.name}': occurrence {occurrence.isoformat()}",
                 "correlation_id": meta.correlation_id or str(routine.id)})
-            campaign = self.prepare_campaign(
-                definition.playbook_id, routine.campaign_name(occurrence), occurrence,
-                definition.assignments, occurrence_meta, team_id=definition.team_id,
-                queues=definition.queues, goal_ids=definition.goal_ids, not_before=today,
-                campaign_id=routine.campaign_id_for(occurrence), routine_id=routine.id)
+            campaign = self.prepare_campaign(commands.PlanCampaign(
+                playbook_id=definition.playbook_id, name=routine.campaign_name(occurrence),
+                launch_date=occurrence, assignments=definition.assignments,
+                team_id=definition.team_id, queues=definition.queues,
+                goal_ids=definition.goal_ids, not_before=today,
+                campaign_id=routine.campaign_id_for(occurrence), routine_id=routine.id),
+                occurrence_meta)
             routine.record_occurrence(occurrence, campaign.id, occurrence_meta)
             campaigns.append(campaign)
         return campaigns
@@ -306,24 +284,28 @@ class PlanningApplication(ServiceApplication):
     def goal(self, goal_id: UUID) -> Goal:
         return self.load(goal_id, Goal)
 
-    def record_measurement(self, goal_id: UUID, measurement: Measurement,
+    def record_measurement(self, command: commands.RecordMeasurement,
                            meta: EventMeta) -> Goal:
-        goal = self.goal(goal_id)
-        goal.record_measurement(measurement, meta, today=dt.date.today())
+        goal = self.goal(command.goal_id)
+        require_version(goal, command.expected_version, f"goal {command.goal_id}")
+        goal.record_measurement(command.measurement, meta, today=dt.date.today())
         self.save_or_conflict(goal)
         return goal
 
     # --- team directory ------------------------------------------------------------
 
-    def register_team(self, team_id: str, profile: TeamProfile, meta: EventMeta) -> Team:
+    def register_team(self, command: commands.RegisterTeam, meta: EventMeta) -> Team:
         """Register the team, or change it to this profile."""
+        team_id, profile = command.team_id, command.profile
         if profile.manager_id is not None and not self.exists(
                 member_aggregate_id(profile.manager_id)):
             raise InvalidCommand(f"manager_id: unknown member '{profile.manager_id}'")
         if self.exists(team_aggregate_id(team_id)):
             team = self.team(team_id)
+            require_version(team, command.expected_version, f"team '{team_id}'")
             team.change(profile, meta)
         else:
+            require_version(None, command.expected_version, f"team '{team_id}'")
             team = register_team(team_id, profile, meta)
         self.save_or_conflict(team)
         return team
@@ -331,9 +313,9 @@ class PlanningApplication(ServiceApplication):
     def team(self, team_id: str) -> Team:
         return self.load(team_aggregate_id(team_id), Team, label=f"team '{team_id}'")
 
-    def register_member(self, member_id: str, profile: MemberProfile,
-                        meta: EventMeta) -> Member:
+    def register_member(self, command: commands.RegisterMember, meta: EventMeta) -> Member:
         """Register the member, or change them to this profile."""
+        member_id, profile = command.member_id, command.profile
         for team_id in profile.team_ids:
             if not self.exists(team_aggregate_id(team_id)):
                 raise InvalidCommand(f"team_ids: unknown team '{team_id}'")
@@ -341,8 +323,10 @@ class PlanningApplication(ServiceApplication):
             self._require_manager(member_id, profile.manager_id)
         if self.exists(member_aggregate_id(member_id)):
             member = self.member(member_id)
+            require_version(member, command.expected_version, f"member '{member_id}'")
             member.change(profile, meta)
         else:
+            require_version(None, command.expected_version, f"member '{member_id}'")
             member = register_member(member_id, profile, meta)
         self.save_or_conflict(member)
         return member
@@ -376,24 +360,26 @@ class PlanningApplication(ServiceApplication):
         except NotFound:
             raise NotFound(f"member '{member_id}' not found") from None
 
-    def record_absence(self, member_id: str, starts_on: dt.date, ends_on: dt.date,
-                       backup_member_id: str | None, reason: str | None,
-                       meta: EventMeta, *, spread_by_capacity: bool = False) -> Absence:
-        member = self.member(member_id)
-        if backup_member_id is not None and backup_member_id != member_id:
-            backup = self._require_member("backup_member_id", backup_member_id)
+    def record_absence(self, command: commands.RecordAbsence, meta: EventMeta) -> Absence:
+        member = self.member(command.member_id)
+        require_version(member, command.expected_version, f"member '{command.member_id}'")
+        starts_on, ends_on, backup_id = command.starts_on, command.ends_on, \
+            command.backup_member_id
+        if backup_id is not None and backup_id != command.member_id:
+            backup = self._require_member("backup_member_id", backup_id)
             if any(a.overlaps(starts_on, ends_on) for a in backup.absences.values()):
                 raise InvalidCommand(
-                    f"backup_member_id: {backup_member_id} is away during that time too")
+                    f"backup_member_id: {backup_id} is away during that time too")
         absence = Absence(absence_id=uuid4(), starts_on=starts_on, ends_on=ends_on,
-                          backup_member_id=backup_member_id, reason=reason,
-                          spread_by_capacity=spread_by_capacity)
+                          backup_member_id=backup_id, reason=command.reason,
+                          spread_by_capacity=command.spread_by_capacity)
         member.record_absence(absence, meta)
         self.save_or_conflict(member)
         return absence
 
-    def cancel_absence(self, member_id: str, absence_id: UUID, meta: EventMeta) -> Member:
-        member = self.member(member_id)
-        member.cancel_absence(absence_id, meta)
+    def cancel_absence(self, command: commands.CancelAbsence, meta: EventMeta) -> Member:
+        member = self.member(command.member_id)
+        require_version(member, command.expected_version, f"member '{command.member_id}'")
+        member.cancel_absence(command.absence_id, meta)
         self.save_or_conflict(member)
         return member

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -38,3 +39,20 @@ def ics_feed(title: str, entries: Iterable[dict[str, Any]]) -> bytes:
         calendar.add_component(item)
     feed: bytes = calendar.to_ical()
     return feed
+
+
+def feed_etag(feed: bytes) -> str:
+    """A strong entity tag of the feed's bytes (they are deterministic: DTSTAMP is when
+    the campaign last changed, not when the feed was made)."""
+    return f'"{hashlib.sha256(feed).hexdigest()[:32]}"'
+
+
+def none_match(if_none_match: str | None, tag: str) -> bool:
+    """Whether ``If-None-Match`` names ``tag`` (weak comparison, RFC 9110 13.1.2)."""
+    if if_none_match is None:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    opaque = tag.removeprefix("W/")
+    return any(candidate.strip().removeprefix("W/") == opaque
+               for candidate in if_none_match.split(","))

@@ -97,6 +97,7 @@ async def test_events_committed_before_a_crash_are_published_after_restart(
     sqlite_env: Environment,
 ) -> None:
     """The process dies after committing and before its relay published anything."""
+    from services.planning import commands
     from services.planning.wiring import build as build_planning
 
     parts = build_planning(sqlite_env.settings("planning"))
@@ -104,10 +105,11 @@ async def test_events_committed_before_a_crash_are_published_after_restart(
     playbook = planning_app.define_playbook(
         "Webinar", [TaskTemplate(key="invite", title="Send invites", role="writer",
                                  offset_days=-7)], EventMeta(actor="anna"))
-    planning_app.register_member("ben", MemberProfile(name="Ben"), EventMeta(actor="anna"))
-    campaign = planning_app.plan_campaign(playbook.id, "Autumn webinar",
-                                          datetime(2027, 9, 1).date(), {"writer": "ben"},
-                                          EventMeta(actor="anna"))
+    planning_app.register_member(commands.RegisterMember("ben", MemberProfile(name="Ben")),
+                                 EventMeta(actor="anna"))
+    campaign = planning_app.plan_campaign(commands.PlanCampaign(
+        playbook.id, "Autumn webinar", launch_date=datetime(2027, 9, 1).date(),
+        assignments={"writer": "ben"}), EventMeta(actor="anna"))
     planning_app.close()  # "crash": nothing was relayed
 
     planning = await start_service(sqlite_env, "planning")

@@ -15,7 +15,7 @@ from services.planning.domain.scheduling import (
     check_dependencies,
 )
 from services.planning.domain.text import check_text
-from shared.domain import Aggregate, Conflict, EventMeta, InvalidCommand, event
+from shared.domain import Aggregate, EventMeta, InvalidCommand, StaleVersion, event
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -299,7 +299,7 @@ class Playbook(Aggregate):
     def revise(self, spec: PlaybookSpec, meta: EventMeta,
                expected_version: int | None = None) -> None:
         if expected_version is not None and expected_version != self.latest_version:
-            raise Conflict(
+            raise StaleVersion(
                 f"expected_version: playbook is at version {self.latest_version}, "
                 f"not {expected_version}; reload, review the changes and retry"
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from contracts import execution
+from services.planning import commands
 from services.planning.application import PlanningApplication
 from services.planning.calendar_feed import ics_feed
 from services.planning.domain import Campaign, MemberProfile, PlaybookSpec
@@ -21,9 +22,11 @@ WINDOW = (dt.date(2027, 1, 1), dt.date(2027, 4, 1))
 
 def planned(app: PlanningApplication) -> Campaign:
     for member_id in ("ben", "carla", "erin"):
-        app.register_member(member_id, MemberProfile(name=member_id.title()), ANNA)
+        profile = MemberProfile(name=member_id.title())
+        app.register_member(commands.RegisterMember(member_id, profile), ANNA)
     playbook = app.define(PlaybookSpec.model_validate(LAUNCH_PLAYBOOK), ANNA)
-    return app.plan_campaign(playbook.id, "Launch", LAUNCH, {"writer": "ben"}, ANNA)
+    return app.plan_campaign(commands.PlanCampaign(playbook.id, "Launch", launch_date=LAUNCH,
+                                                 assignments={"writer": "ben"}), ANNA)
 
 
 def keys_of(calendar: CalendarView, member_id: str) -> set[str]:
@@ -85,6 +88,6 @@ def test_a_reschedule_keeps_the_current_holder_on_the_calendar(
                                         title=brief.title, assignee_id="erin",
                                         due_date=brief.due_date, via="reassigned")
     app.process_inbound(from_execution(reassigned, brief.task_id))
-    app.reschedule_campaign(campaign.id, dt.date(2027, 3, 15), ANNA,
-                            not_before=dt.date(2027, 1, 1))
+    app.reschedule_campaign(commands.RescheduleCampaign(
+        campaign.id, dt.date(2027, 3, 15), not_before=dt.date(2027, 1, 1)), ANNA)
     assert keys_of(calendar, "erin") == {"brief"}

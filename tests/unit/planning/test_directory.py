@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from contracts import planning as contract
+from services.planning import commands
 from services.planning.application import PlanningApplication
 from services.planning.domain import Absence, MemberProfile, RoutineDefinition, TeamProfile
 from services.planning.integration import translate
@@ -20,6 +21,11 @@ ANNA = EventMeta(actor="anna")
 LAUNCH = dt.date(2027, 3, 1)
 
 
+def blog(playbook_id: uuid.UUID, writer: str) -> commands.PlanCampaign:
+    return commands.PlanCampaign(playbook_id, "Blog", launch_date=LAUNCH,
+                                 assignments={"writer": writer})
+
+
 def head(app: PlanningApplication) -> int:
     return app.recorder.max_notification_id() or 0
 
@@ -27,29 +33,30 @@ def head(app: PlanningApplication) -> int:
 def test_a_campaign_assigning_a_role_to_an_unknown_member_is_refused_naming_the_id(
         planning_app: PlanningApplication) -> None:
     app = planning_app
-    app.register_member("ben", MemberProfile(name="Ben"), ANNA)
-    app.register_member("old", MemberProfile(name="Old", active=False), ANNA)
+    app.register_member(commands.RegisterMember("ben", MemberProfile(name="Ben")), ANNA)
+    app.register_member(commands.RegisterMember("old", MemberProfile(name="Old", active=False)),
+                        ANNA)
     playbook = app.define(shipped_playbooks()["blog-article"], ANNA)
     before = head(app)
     with pytest.raises(InvalidCommand, match=r"assignments\.writer: unknown member 'benn'"):
-        app.plan_campaign(playbook.id, "Blog", LAUNCH, {"writer": "benn"}, ANNA)
+        app.plan_campaign(blog(playbook.id, "benn"), ANNA)
     with pytest.raises(InvalidCommand, match=r"assignments\.writer: member 'old' is not active"):
-        app.plan_campaign(playbook.id, "Blog", LAUNCH, {"writer": "old"}, ANNA)
+        app.plan_campaign(blog(playbook.id, "old"), ANNA)
     routine = RoutineDefinition(name="Weekly", playbook_id=playbook.id, rule="FREQ=WEEKLY",
                                 starts_on=LAUNCH, assignments={"writer": "benn"})
     with pytest.raises(InvalidCommand, match="unknown member 'benn'"):
         app.define_routine(routine, ANNA, today=LAUNCH)
     assert head(app) == before
-    campaign = app.plan_campaign(playbook.id, "Blog", LAUNCH, {"writer": "ben"}, ANNA)
+    campaign = app.plan_campaign(blog(playbook.id, "ben"), ANNA)
     assert {task.assignee_id for task in campaign.tasks if task.role == "writer"} == {"ben"}
 
 
 def test_an_absence_backup_must_be_a_known_active_member(
         planning_app: PlanningApplication) -> None:
     app = planning_app
-    app.register_member("ben", MemberProfile(name="Ben"), ANNA)
+    app.register_member(commands.RegisterMember("ben", MemberProfile(name="Ben")), ANNA)
     with pytest.raises(InvalidCommand, match="backup_member_id: unknown member 'ghost'"):
-        app.record_absence("ben", LAUNCH, LAUNCH, "ghost", None, ANNA)
+        app.record_absence(commands.RecordAbsence("ben", LAUNCH, LAUNCH, "ghost"), ANNA)
 
 
 def test_putting_the_same_member_or_team_again_records_nothing(
@@ -57,13 +64,16 @@ def test_putting_the_same_member_or_team_again_records_nothing(
     app = planning_app
     team = TeamProfile(name="Content Denmark", country="DK", queues=["content"])
     member = MemberProfile(name="Ben", roles=["writer"])
-    first_team = app.register_team("content-dk", team, ANNA)
-    first_member = app.register_member("ben", member, ANNA)
+    first_team = app.register_team(commands.RegisterTeam("content-dk", team), ANNA)
+    first_member = app.register_member(commands.RegisterMember("ben", member), ANNA)
     before = head(app)
-    assert app.register_team("content-dk", team, ANNA).version == first_team.version
-    assert app.register_member("ben", member, ANNA).version == first_member.version
+    again_team = app.register_team(commands.RegisterTeam("content-dk", team), ANNA)
+    again_member = app.register_member(commands.RegisterMember("ben", member), ANNA)
+    assert again_team.version == first_team.version
+    assert again_member.version == first_member.version
     assert head(app) == before
-    changed = app.register_member("ben", member.model_copy(update={"name": "Ben B."}), ANNA)
+    changed = app.register_member(
+        commands.RegisterMember("ben", member.model_copy(update={"name": "Ben B."})), ANNA)
     assert changed.version == first_member.version + 1
 
 
@@ -72,12 +82,12 @@ def test_the_planner_chooses_to_spread_an_absence_by_capacity(
     """Execution spreads a hand-over by capacity only when the absence says so; planning,
     which records absences, must let the planner say it (it always published false)."""
     app = planning_app
-    app.register_member("ben", MemberProfile(name="Ben"), ANNA)
-    app.register_member("carla", MemberProfile(name="Carla"), ANNA)
-    spread = app.record_absence("ben", LAUNCH, LAUNCH, "carla", "holiday", ANNA,
-                                spread_by_capacity=True)
-    plain = app.record_absence("ben", LAUNCH + dt.timedelta(days=7),
-                               LAUNCH + dt.timedelta(days=7), "carla", None, ANNA)
+    app.register_member(commands.RegisterMember("ben", MemberProfile(name="Ben")), ANNA)
+    app.register_member(commands.RegisterMember("carla", MemberProfile(name="Carla")), ANNA)
+    spread = app.record_absence(commands.RecordAbsence(
+        "ben", LAUNCH, LAUNCH, "carla", "holiday", spread_by_capacity=True), ANNA)
+    plain = app.record_absence(commands.RecordAbsence(
+        "ben", LAUNCH + dt.timedelta(days=7), LAUNCH + dt.timedelta(days=7), "carla"), ANNA)
     member = app.member("ben")
     published = [translate(event) for event in app.repository.event_store.get(member.id)]
     recorded = {event.absence_id: event.spread_by_capacity for event in published

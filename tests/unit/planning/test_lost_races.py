@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from services.planning import commands
 from services.planning.application import PlanningApplication
 from services.planning.domain import Campaign
 from services.planning.playbook_files import shipped_playbooks
@@ -34,7 +35,8 @@ def test_a_reschedule_that_loses_a_race_is_run_again_and_keeps_both_changes(
     app = planning(tmp_path)
     try:
         playbook = app.define(shipped_playbooks()["blog-article"], ANNA)
-        campaign = app.plan_campaign(playbook.id, "Blog", dt.date(2027, 3, 1), {}, ANNA)
+        campaign = app.plan_campaign(
+            commands.PlanCampaign(playbook.id, "Blog", launch_date=dt.date(2027, 3, 1)), ANNA)
         task_id = campaign.tasks[0].task_id
         loads = 0
         original = PlanningApplication.campaign
@@ -50,14 +52,15 @@ def test_a_reschedule_that_loses_a_race_is_run_again_and_keeps_both_changes(
             return stale
 
         monkeypatch.setattr(PlanningApplication, "campaign", campaign_with_a_concurrent_writer)
-        moved = app.reschedule_campaign(campaign.id, dt.date(2027, 3, 15), ANNA)
+        moved = app.reschedule_campaign(
+            commands.RescheduleCampaign(campaign.id, dt.date(2027, 3, 15)), ANNA)
         assert loads == 2
         assert moved.launch_date == dt.date(2027, 3, 15)
         assert moved.task_status[task_id] == "done"  # the concurrent change is kept
 
         loads = 0
         monkeypatch.setattr(PlanningApplication, "campaign", original)
-        app.cancel_campaign(campaign.id, "budget cut", ANNA)
+        app.cancel_campaign(commands.CancelCampaign(campaign.id, "budget cut"), ANNA)
         calls = 0
 
         def counted(self: Any, campaign_id: uuid.UUID) -> Campaign:
@@ -67,7 +70,7 @@ def test_a_reschedule_that_loses_a_race_is_run_again_and_keeps_both_changes(
 
         monkeypatch.setattr(PlanningApplication, "campaign", counted)
         with pytest.raises(Conflict):  # a cancelled campaign cannot complete: no retry
-            app.complete_campaign(campaign.id, ANNA)
+            app.complete_campaign(commands.CompleteCampaign(campaign.id), ANNA)
         assert calls == 1
     finally:
         app.close()
