@@ -18,7 +18,7 @@ from services.planning.domain import Campaign
 from services.planning.playbook_files import shipped_playbooks
 from services.planning.wiring import build
 from shared.config import Settings
-from shared.domain import Conflict, EventMeta
+from shared.domain import Conflict, EventMeta, StaleVersion
 
 ANNA = EventMeta(actor="anna")
 SYSTEM = EventMeta(actor="system:planning.progress")
@@ -72,5 +72,27 @@ def test_a_reschedule_that_loses_a_race_is_run_again_and_keeps_both_changes(
         with pytest.raises(Conflict):  # a cancelled campaign cannot complete: no retry
             app.complete_campaign(commands.CompleteCampaign(campaign.id), ANNA)
         assert calls == 1
+    finally:
+        app.close()
+
+
+def test_a_command_on_a_version_the_campaign_left_is_a_stale_version_not_retried(
+        tmp_path: Path) -> None:
+    """A caller who saw version N and names it must not have their change applied on top
+    of someone else's: the retry of lost races does not paper over that."""
+    app = planning(tmp_path)
+    try:
+        playbook = app.define(shipped_playbooks()["blog-article"], ANNA)
+        campaign = app.plan_campaign(
+            commands.PlanCampaign(playbook.id, "Blog", launch_date=dt.date(2027, 3, 1)), ANNA)
+        seen = campaign.version
+        moved = app.reschedule_campaign(commands.RescheduleCampaign(
+            campaign.id, dt.date(2027, 3, 15), expected_version=seen), ANNA)
+        before = app.recorder.max_notification_id()
+        with pytest.raises(StaleVersion, match=f"at version {moved.version}, not {seen}"):
+            app.cancel_campaign(commands.CancelCampaign(campaign.id, "budget cut",
+                                                        expected_version=seen), ANNA)
+        assert app.recorder.max_notification_id() == before
+        assert issubclass(StaleVersion, Conflict)  # a 409 where no If-Match was given
     finally:
         app.close()
