@@ -5,17 +5,52 @@ detail with its full history)."""
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.execution.application import ExecutionApplication
-from services.execution.domain import Task, TaskState, sla_status
+from services.execution.commands import (
+    ApproveTask,
+    BlockTask,
+    CancelTask,
+    ClaimTask,
+    CommentOnTask,
+    CompleteTask,
+    ReassignTask,
+    SetWipLimit,
+    StartTask,
+    SubmitTask,
+    UnblockTask,
+)
+from services.execution.commands import RequestChanges as RequestChangesCommand
+from services.execution.domain import Task, TaskState
+from services.execution.representations import (
+    AbsenceOut,
+    ApprovalInboxItemOut,
+    BoardOut,
+    CommentOut,
+    TaskDetailOut,
+    TaskOut,
+    TaskSummaryOut,
+    WipLimitOut,
+    comments_of,
+    task_detail_out,
+    task_out,
+)
 from shared.auth import Member, current_member
 from shared.domain import EventMeta, NotFound
-from shared.paging import Paging, paged
+from shared.http_conventions import (
+    IfMatch,
+    created,
+    expected_version,
+    if_match_version,
+    precondition,
+    set_etag,
+)
+from shared.paging import Paging, page_in_memory, paged
 
 Actor = Annotated[Member, Depends(current_member)]
 MAX_ID_LENGTH = 200
@@ -46,7 +81,8 @@ class Command(BaseModel):
 
     expected_version: int | None = Field(
         default=None, ge=1, le=2**31 - 1,
-        description="the task version the member acted on; a newer one is a 409")
+        description="the task version the member acted on; a newer one is a 409 "
+                    "(prefer If-Match: a 412)")
 
 
 class Submit(Command):
@@ -83,87 +119,18 @@ class WipLimit(BaseModel):
     limit: int = Field(ge=1, le=1000)
 
 
-def meta_of(member: Member, reason: str | None = None) -> EventMeta:
-    return EventMeta(actor=member.member_id, reason=reason)
-
-
-def event_json(event: Any) -> dict[str, Any]:
-    data = event.model_dump(mode="json", exclude={"originator_id", "originator_version",
-                                                  "timestamp", "meta", "originator_topic"})
-    return {
-        "version": event.originator_version,
-        "type": type(event).__name__,
-        "time": event.timestamp.isoformat(),
-        "actor": event.meta.actor,
-        "reason": event.meta.reason,
-        "correlation_id": event.meta.correlation_id,
-        "causation_id": event.meta.causation_id,
-        "data": data,
-    }
-
-
-COMMENTING_EVENTS = ("Commented", "ApprovalGiven", "ChangesRequested")
-FINISHING_EVENTS = ("Completed", "Cancelled")
-
-
-def comments_from(history: list[Any]) -> list[dict[str, Any]]:
-    """Every comment with its author and time (approvals and change requests included)."""
-    return [{"author": event.meta.actor, "at": event.timestamp.isoformat(),
-             "text": getattr(event, "text", None) or event.comment,
-             "submission_version": event.submission_version, "kind": type(event).__name__}
-            for event in history if type(event).__name__ in COMMENTING_EVENTS
-            and (getattr(event, "text", None) or getattr(event, "comment", None))]
-
-
-def task_json(app: ExecutionApplication, task: Task,
-              history: list[Any] | None = None) -> dict[str, Any]:
-    finished_on = None
-    if not task.is_open:  # the time of its last finishing event
-        finishing = [e for e in history or [] if type(e).__name__ in FINISHING_EVENTS]
-        finished_on = (finishing[-1].timestamp if finishing else task.modified_on).date()
-    detail = {
-        "id": str(task.id),
-        "campaign_id": str(task.campaign_id),
-        "key": task.key,
-        "title": task.title,
-        "description": task.description,
-        "role": task.role,
-        "queue": task.queue,
-        "deliverable": task.deliverable,
-        "due_date": task.due_date.isoformat(),
-        "start_date": task.start_date.isoformat() if task.start_date else None,
-        "status": str(task.status),
-        "sla": sla_status(task.status, task.due_date, task.start_date, app.today(),
-                          finished_on),
-        "assignee_id": task.assignee_id,
-        "completed_by": task.completed_by,
-        "blocked_reason": task.blocked_reason,
-        "depends_on": [str(pid) for pid in task.depends_on],
-        "waiting_for": [str(pid) for pid in task.waiting_for_predecessors],
-        "revision_round": task.revision_round,
-        "approval_chain": [step.model_dump() for step in task.approval_chain],
-        "current_step": task.current_step + 1 if task.approval_chain else None,
-        "step_approvals": [list(approvers) for approvers in task.step_approvals],
-        "pending_approvers": sorted(task.pending_approvers()),
-        "consulted_roles": task.consulted_roles,
-        "consulted_missing": task.consulted_missing() if task.submission else [],
-        "submissions": [submission.model_dump() for submission in task.submissions],
-        "delegations": task.delegations,
-        "role_members": task.role_members,
-        "escalated_to": (task.escalated_to(task.current_step)
-                         if task.review_target() is not None else None),
-        "complete_on_approval": task.complete_on_approval,
-        "version": task.version,
-    }
-    if history is not None:
-        detail["comments"] = comments_from(history)
-        detail["history"] = [event_json(event) for event in history]
-    return detail
+def meta_of(member: Member) -> EventMeta:
+    return EventMeta(actor=member.member_id)
 
 
 def build_router(app: ExecutionApplication) -> APIRouter:
     router = APIRouter(tags=["tasks"])
     board = app.board
+
+    def answer(task: Task, response: Response) -> TaskOut:
+        """A command's answer: the task as it stands now, its version as the ETag."""
+        set_etag(response, task.version)
+        return task_out(task, app.today())
 
     # --- queries ----------------------------------------------------------------------
 
@@ -175,7 +142,7 @@ def build_router(app: ExecutionApplication) -> APIRouter:
                             AfterValidator(storable_text)] = None,
         campaign_id: UUID | None = None,
         status: Annotated[TaskState | None, Query(description="one state only")] = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[TaskSummaryOut]:
         """My tasks (``assignee=me``), anyone's, a campaign's; optionally one state."""
         assignee_id = member.member_id if assignee == "me" else assignee
         return paged(board.query(today=app.today(), assignee_id=assignee_id,
@@ -184,9 +151,30 @@ def build_router(app: ExecutionApplication) -> APIRouter:
                      request, response)
 
     @router.get("/tasks/{task_id}")
-    def get_task(task_id: UUID, member: Actor) -> dict[str, Any]:
+    def get_task(task_id: UUID, member: Actor, response: Response) -> TaskDetailOut:
         """The task, its approval chain, submissions, comments and full history."""
-        return task_json(app, *app.task_with_history(task_id))
+        task, history = app.task_with_history(task_id)
+        set_etag(response, task.version)
+        return task_detail_out(task, history, app.today())
+
+    @router.get("/tasks/{task_id}/comments")
+    def task_comments(task_id: UUID, member: Actor, page: Paging, request: Request,
+                      response: Response) -> list[CommentOut]:
+        """The task's comments, oldest first (approvals' and change requests' included)."""
+        _, history = app.task_with_history(task_id)
+        rows = [comment.model_dump() for comment in comments_of(history)]
+        return paged(page_in_memory(rows, ("id",), page), request, response)
+
+    @router.get("/tasks/{task_id}/comments/{comment_id}")
+    def task_comment(task_id: UUID, comment_id: Annotated[int, Path(ge=1)],
+                     member: Actor) -> CommentOut:
+        """One comment: ``comment_id`` is the task version that recorded it (a comment
+        never changes, so it has no ETag of its own)."""
+        _, history = app.task_with_history(task_id)
+        for found in comments_of(history):
+            if found.id == comment_id:
+                return found
+        raise NotFound(f"task {task_id} has no comment {comment_id}")
 
     @router.get("/approvals")
     def approvals_inbox(
@@ -194,102 +182,158 @@ def build_router(app: ExecutionApplication) -> APIRouter:
         approver: Annotated[str, Query(description="member id, or 'me'", min_length=1,
                                        max_length=MAX_ID_LENGTH),
                             AfterValidator(storable_text)] = "me",
-    ) -> list[dict[str, Any]]:
+    ) -> list[ApprovalInboxItemOut]:
         """Submissions waiting for this approver at their current step."""
         approver_id = member.member_id if approver == "me" else approver
-        return paged(board.approvals_inbox(approver_id, app.today(), page), request, response)
+        return paged(board.approvals_inbox(approver_id, app.today(), page), request,
+                     response)
 
     @router.get("/queues/{queue}", tags=["queues"])
     def team_queue(queue: QueuePath, member: Actor, page: Paging, request: Request,
-                   response: Response) -> list[dict[str, Any]]:
+                   response: Response) -> list[TaskSummaryOut]:
         """Unassigned open tasks waiting in a team queue."""
-        return paged(board.queue(queue, app.today(), page), request, response)
+        return paged(board.queue(queue, app.today(), page), request,
+                     response)
 
     @router.get("/campaigns/{campaign_id}/board", tags=["boards"])
-    def campaign_board(campaign_id: UUID, member: Actor) -> dict[str, Any]:
+    def campaign_board(campaign_id: UUID, member: Actor) -> BoardOut:
         """The campaign's tasks by state (404 for a campaign execution has no task of)."""
         if not board.campaign_tasks(campaign_id):
             raise NotFound(f"campaign {campaign_id} not found: execution has no task of it")
-        return board.campaign_board(campaign_id, app.today())
+        return BoardOut.model_validate(board.campaign_board(campaign_id, app.today()))
 
     @router.get("/absences", tags=["absences"])
     def absences(member: Actor, page: Paging, request: Request, response: Response,
                  member_id: Annotated[str | None, Query(min_length=1,
                                                         max_length=MAX_ID_LENGTH),
                                       AfterValidator(storable_text)] = None
-                 ) -> list[dict[str, Any]]:
+                 ) -> list[AbsenceOut]:
         """Absences and what moved because of each (nothing moves back on return)."""
-        return paged(app.absences.list_absences(member_id, page), request, response)
+        return paged(app.absences.list_absences(member_id, page), request,
+                     response)
 
     @router.get("/absences/{absence_id}", tags=["absences"])
-    def absence(absence_id: UUID, member: Actor) -> dict[str, Any]:
+    def absence(absence_id: UUID, member: Actor, response: Response) -> AbsenceOut:
         found = app.absences.get(absence_id)
         if found is None:
             raise NotFound(f"absence {absence_id} not found")
-        return found
+        set_etag(response, found["version"])
+        return AbsenceOut.model_validate(found)
 
     # --- commands ------------------------------------------------------------------------
+    # Each takes the version the member acted on from If-Match (412 when stale) or the
+    # body's expected_version (409 when stale, as before If-Match existed).
 
     @router.post("/tasks/{task_id}/start")
-    def start(task_id: UUID, member: Actor, body: Command | None = None) -> dict[str, Any]:
-        version = body.expected_version if body else None
-        return task_json(app, app.start_task(task_id, meta_of(member), version))
+    def start(task_id: UUID, member: Actor, response: Response, if_match: IfMatch = None,
+              body: Command | None = None) -> TaskOut:
+        version = expected_version(if_match, body.expected_version if body else None)
+        with precondition(if_match):
+            task = app.start_task(StartTask(task_id=task_id, expected_version=version),
+                                  meta_of(member))
+        return answer(task, response)
 
     @router.post("/tasks/{task_id}/submit")
-    def submit(task_id: UUID, body: Submit, member: Actor) -> dict[str, Any]:
-        return task_json(app, app.submit_task(task_id, body.reference, body.note,
-                                              meta_of(member), body.expected_version))
+    def submit(task_id: UUID, body: Submit, member: Actor, response: Response,
+               if_match: IfMatch = None) -> TaskOut:
+        version = expected_version(if_match, body.expected_version)
+        with precondition(if_match):
+            task = app.submit_task(SubmitTask(task_id=task_id, reference=body.reference,
+                                              note=body.note, expected_version=version),
+                                   meta_of(member))
+        return answer(task, response)
 
     @router.post("/tasks/{task_id}/approve", tags=["approvals"])
-    def approve(task_id: UUID, member: Actor, body: Review | None = None) -> dict[str, Any]:
+    def approve(task_id: UUID, member: Actor, response: Response, if_match: IfMatch = None,
+                body: Review | None = None) -> TaskOut:
         body = body or Review()
-        return task_json(app, app.approve_task(task_id, body.comment, meta_of(member),
-                                               body.expected_version))
+        version = expected_version(if_match, body.expected_version)
+        with precondition(if_match):
+            task = app.approve_task(ApproveTask(task_id=task_id, comment=body.comment,
+                                                expected_version=version), meta_of(member))
+        return answer(task, response)
 
     @router.post("/tasks/{task_id}/request-changes", tags=["approvals"])
-    def request_changes(task_id: UUID, body: RequestChanges, member: Actor) -> dict[str, Any]:
-        return task_json(app, app.request_changes(task_id, body.comment, meta_of(member),
-                                                  body.expected_version))
+    def request_changes(task_id: UUID, body: RequestChanges, member: Actor,
+                        response: Response, if_match: IfMatch = None) -> TaskOut:
+        version = expected_version(if_match, body.expected_version)
+        with precondition(if_match):
+            task = app.request_changes(RequestChangesCommand(task_id=task_id, comment=body.comment,
+                                                             expected_version=version),
+                                       meta_of(member))
+        return answer(task, response)
 
     @router.post("/tasks/{task_id}/comments", status_code=201)
-    def comment(task_id: UUID, body: CommentBody, member: Actor) -> dict[str, Any]:
-        return task_json(app, app.comment_task(task_id, body.text, meta_of(member)))
+    def comment(task_id: UUID, body: CommentBody, member: Actor, response: Response,
+                if_match: IfMatch = None) -> TaskOut:
+        """The task with the new comment; ``Location`` names the comment."""
+        with precondition(if_match):
+            task = app.comment_task(CommentOnTask(task_id=task_id, text=body.text,
+                                                  expected_version=if_match_version(if_match)),
+                                    meta_of(member))
+        created(response, f"/tasks/{task_id}/comments/{task.version}")
+        return answer(task, response)
 
     @router.post("/tasks/{task_id}/block")
-    def block(task_id: UUID, body: Reason, member: Actor) -> dict[str, Any]:
-        return task_json(app, app.block_task(task_id, body.reason,
-                                             meta_of(member, body.reason),
-                                             body.expected_version))
+    def block(task_id: UUID, body: Reason, member: Actor, response: Response,
+              if_match: IfMatch = None) -> TaskOut:
+        version = expected_version(if_match, body.expected_version)
+        with precondition(if_match):
+            task = app.block_task(BlockTask(task_id=task_id, reason=body.reason,
+                                            expected_version=version), meta_of(member))
+        return answer(task, response)
 
     @router.post("/tasks/{task_id}/unblock")
-    def unblock(task_id: UUID, member: Actor, body: Command | None = None) -> dict[str, Any]:
-        version = body.expected_version if body else None
-        return task_json(app, app.unblock_task(task_id, meta_of(member), version))
+    def unblock(task_id: UUID, member: Actor, response: Response, if_match: IfMatch = None,
+                body: Command | None = None) -> TaskOut:
+        version = expected_version(if_match, body.expected_version if body else None)
+        with precondition(if_match):
+            task = app.unblock_task(UnblockTask(task_id=task_id, expected_version=version),
+                                    meta_of(member))
+        return answer(task, response)
 
     @router.post("/tasks/{task_id}/complete")
-    def complete(task_id: UUID, member: Actor, body: Command | None = None) -> dict[str, Any]:
-        version = body.expected_version if body else None
-        return task_json(app, app.complete_task(task_id, meta_of(member), version))
+    def complete(task_id: UUID, member: Actor, response: Response, if_match: IfMatch = None,
+                 body: Command | None = None) -> TaskOut:
+        version = expected_version(if_match, body.expected_version if body else None)
+        with precondition(if_match):
+            task = app.complete_task(CompleteTask(task_id=task_id, expected_version=version),
+                                     meta_of(member))
+        return answer(task, response)
 
     @router.post("/tasks/{task_id}/cancel")
-    def cancel(task_id: UUID, body: Reason, member: Actor) -> dict[str, Any]:
-        return task_json(app, app.cancel_task(task_id, body.reason, meta_of(member),
-                                              body.expected_version))
+    def cancel(task_id: UUID, body: Reason, member: Actor, response: Response,
+               if_match: IfMatch = None) -> TaskOut:
+        version = expected_version(if_match, body.expected_version)
+        with precondition(if_match):
+            task = app.cancel_task(CancelTask(task_id=task_id, reason=body.reason,
+                                              expected_version=version), meta_of(member))
+        return answer(task, response)
 
     @router.post("/tasks/{task_id}/claim", tags=["queues"])
-    def claim(task_id: UUID, member: Actor) -> dict[str, Any]:
-        return task_json(app, app.claim_task(task_id, meta_of(member)))
+    def claim(task_id: UUID, member: Actor, response: Response,
+              if_match: IfMatch = None) -> TaskOut:
+        with precondition(if_match):
+            task = app.claim_task(ClaimTask(task_id=task_id,
+                                            expected_version=if_match_version(if_match)),
+                                  meta_of(member))
+        return answer(task, response)
 
     @router.post("/tasks/{task_id}/reassign")
-    def reassign(task_id: UUID, body: Reassign, member: Actor) -> dict[str, Any]:
-        return task_json(app, app.reassign_task(task_id, body.assignee_id, body.reason,
-                                                meta_of(member)))
+    def reassign(task_id: UUID, body: Reassign, member: Actor, response: Response,
+                 if_match: IfMatch = None) -> TaskOut:
+        with precondition(if_match):
+            task = app.reassign_task(
+                ReassignTask(task_id=task_id, assignee_id=body.assignee_id,
+                             reason=body.reason, expected_version=if_match_version(if_match)),
+                meta_of(member))
+        return answer(task, response)
 
     @router.put("/members/{member_id}/wip-limit", tags=["members"])
-    def set_wip_limit(member_id: MemberIdPath, body: WipLimit,
-                      member: Actor) -> dict[str, Any]:
-        updated = app.set_wip_limit(member_id, body.limit, meta_of(member))
-        return {"member_id": updated.member_id, "wip_limit": updated.wip_limit,
-                "work_in_progress": board.work_in_progress(member_id)}
+    def set_wip_limit(member_id: MemberIdPath, body: WipLimit, member: Actor) -> WipLimitOut:
+        updated = app.set_wip_limit(SetWipLimit(member_id=member_id, limit=body.limit),
+                                    meta_of(member))
+        return WipLimitOut(member_id=updated.member_id, wip_limit=updated.wip_limit,
+                           work_in_progress=board.work_in_progress(member_id))
 
     return router

@@ -21,6 +21,20 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from services.execution.commands import (
+    ApproveTask,
+    BlockTask,
+    CancelTask,
+    ClaimTask,
+    CommentOnTask,
+    CompleteTask,
+    ReassignTask,
+    RequestChanges,
+    SetWipLimit,
+    StartTask,
+    SubmitTask,
+    UnblockTask,
+)
 from services.execution.domain import Absence, Task, TeamMember, member_aggregate_id
 from services.execution.domain.directory import (
     DEFAULT_WIP_LIMIT,
@@ -32,7 +46,15 @@ from services.execution.domain.task import WORK_IN_PROGRESS_STATES, ReviewTarget
 from services.execution.views import AbsenceView, DirectoryView, TaskBoardView
 from shared.application import Handlers, ServiceApplication, retry_lost_races
 from shared.config import Settings
-from shared.domain import Aggregate, Conflict, EventMeta, Forbidden, InvalidCommand, NotFound
+from shared.domain import (
+    Aggregate,
+    Conflict,
+    EventMeta,
+    Forbidden,
+    InvalidCommand,
+    NotFound,
+    StaleVersion,
+)
 
 log = logging.getLogger(__name__)
 ABSENCE_CLOCK = "system:execution.absence-clock"
@@ -97,7 +119,7 @@ class ExecutionApplication(ServiceApplication):
     def task(self, task_id: UUID, expected_version: int | None = None) -> Task:
         task = self.load(task_id, Task, label="task")
         if expected_version is not None and task.version != expected_version:
-            raise Conflict(f"task {task_id} changed since version {expected_version} (it is "
+            raise StaleVersion(f"task {task_id} changed since version {expected_version} (it is "
                            f"at version {task.version} now); reload and retry")
         return task
 
@@ -195,30 +217,27 @@ class ExecutionApplication(ServiceApplication):
 
     # --- the task's lifecycle -------------------------------------------------------------
 
-    def start_task(self, task_id: UUID, meta: EventMeta,
-                   expected_version: int | None = None) -> Task:
-        task = self.task(task_id, expected_version)
+    def start_task(self, command: StartTask, meta: EventMeta) -> Task:
+        task = self.task(command.task_id, command.expected_version)
         task.start(meta)
         self.save_or_conflict(task)
         return task
 
-    def submit_task(self, task_id: UUID, reference: str, note: str, meta: EventMeta,
-                    expected_version: int | None = None) -> Task:
-        task = self.task(task_id, expected_version)
+    def submit_task(self, command: SubmitTask, meta: EventMeta) -> Task:
+        task = self.task(command.task_id, command.expected_version)
         self.resolve_roles(task, "at submission", meta)
-        task.submit(reference, note, meta)
+        task.submit(command.reference, command.note, meta)
         task.escalate_if_unsatisfiable(self.escalation_targets(task), meta)
         self.save_or_conflict(task, *self._successors_if_finished(task, meta))
         return task
 
-    def approve_task(self, task_id: UUID, comment: str, meta: EventMeta,
-                     expected_version: int | None = None) -> Task:
+    def approve_task(self, command: ApproveTask, meta: EventMeta) -> Task:
         """Approvals of one N-of-M step commute: an approval is applied to the step the
         approver saw (at ``expected_version``, else at the first load) even when others
         approved it meanwhile; a race lost to one of them is run again. The step having
         completed, or a new submission, is a true conflict (409)."""
-        return self._approve(task_id, comment, meta, self._seen_review(task_id,
-                                                                        expected_version))
+        seen = self._seen_review(command.task_id, command.expected_version)
+        return self._approve(command.task_id, command.comment, meta, seen)
 
     @retry_lost_races
     def _approve(self, task_id: UUID, comment: str, meta: EventMeta,
@@ -239,52 +258,47 @@ class ExecutionApplication(ServiceApplication):
         if expected_version < current.version:
             seen = self.load(task_id, Task, version=expected_version).review_target()
         if seen is None:
-            raise Conflict(f"task {task_id} changed since version {expected_version} (it is "
+            raise StaleVersion(f"task {task_id} changed since version {expected_version} (it is "
                            f"at version {current.version} now); reload and retry")
         return seen
 
-    def request_changes(self, task_id: UUID, comment: str, meta: EventMeta,
-                        expected_version: int | None = None) -> Task:
-        task = self.task(task_id, expected_version)
+    def request_changes(self, command: RequestChanges, meta: EventMeta) -> Task:
+        task = self.task(command.task_id, command.expected_version)
         self.resolve_roles(task, "at review", meta)
-        task.request_changes(comment, meta)
+        task.request_changes(command.comment, meta)
         self.save_or_conflict(task)
         return task
 
-    def comment_task(self, task_id: UUID, text: str, meta: EventMeta) -> Task:
-        task = self.task(task_id)
-        task.comment(text, meta)
+    def comment_task(self, command: CommentOnTask, meta: EventMeta) -> Task:
+        task = self.task(command.task_id, command.expected_version)
+        task.comment(command.text, meta)
         self.save_or_conflict(task)
         return task
 
-    def block_task(self, task_id: UUID, reason: str, meta: EventMeta,
-                   expected_version: int | None = None) -> Task:
-        task = self.task(task_id, expected_version)
+    def block_task(self, command: BlockTask, meta: EventMeta) -> Task:
+        task = self.task(command.task_id, command.expected_version)
         self._require_assignee_or_manager(task, meta.actor, "block")
-        task.block(reason, meta)
+        task.block(command.reason, meta.model_copy(update={"reason": command.reason}))
         self.save_or_conflict(task)
         return task
 
-    def unblock_task(self, task_id: UUID, meta: EventMeta,
-                     expected_version: int | None = None) -> Task:
-        task = self.task(task_id, expected_version)
+    def unblock_task(self, command: UnblockTask, meta: EventMeta) -> Task:
+        task = self.task(command.task_id, command.expected_version)
         self._require_assignee_or_manager(task, meta.actor, "unblock")
         task.unblock(meta)
         self.save_or_conflict(task)
         return task
 
-    def complete_task(self, task_id: UUID, meta: EventMeta,
-                      expected_version: int | None = None) -> Task:
-        task = self.task(task_id, expected_version)
+    def complete_task(self, command: CompleteTask, meta: EventMeta) -> Task:
+        task = self.task(command.task_id, command.expected_version)
         task.complete(meta)
         self.save_or_conflict(task, *self._successors_of(task, meta))
         return task
 
-    def cancel_task(self, task_id: UUID, reason: str, meta: EventMeta,
-                    expected_version: int | None = None) -> Task:
-        task = self.task(task_id, expected_version)
+    def cancel_task(self, command: CancelTask, meta: EventMeta) -> Task:
+        task = self.task(command.task_id, command.expected_version)
         self.require_manager_of(task, meta.actor, "cancel")
-        task.cancel(reason, meta.model_copy(update={"reason": reason}))
+        task.cancel(command.reason, meta.model_copy(update={"reason": command.reason}))
         self.save_or_conflict(task, *self._successors_of(task, meta))
         return task
 
@@ -309,9 +323,9 @@ class ExecutionApplication(ServiceApplication):
 
     # --- assignment and queues ----------------------------------------------------------------
 
-    def claim_task(self, task_id: UUID, meta: EventMeta) -> Task:
+    def claim_task(self, command: ClaimTask, meta: EventMeta) -> Task:
         """A member takes an unassigned task from its queue, within their WIP limit."""
-        task = self.task(task_id)
+        task = self.task(command.task_id, command.expected_version)
         claimer = meta.actor
         member = self.member(claimer)
         self.resolve_roles(task, "at claim", meta)
@@ -332,16 +346,16 @@ class ExecutionApplication(ServiceApplication):
         self.save_or_conflict(*aggregates)
         return task
 
-    def reassign_task(self, task_id: UUID, assignee_id: str, reason: str,
-                      meta: EventMeta) -> Task:
-        task = self.task(task_id)
+    def reassign_task(self, command: ReassignTask, meta: EventMeta) -> Task:
+        task = self.task(command.task_id, command.expected_version)
         self.require_manager_of(task, meta.actor, "reassign")
-        self.known_member(assignee_id, "assignee_id")
-        task.reassign(assignee_id, meta.model_copy(update={"reason": reason}))
+        self.known_member(command.assignee_id, "assignee_id")
+        task.reassign(command.assignee_id, meta.model_copy(update={"reason": command.reason}))
         self.save_or_conflict(task)
         return task
 
-    def set_wip_limit(self, member_id: str, limit: int, meta: EventMeta) -> TeamMember:
+    def set_wip_limit(self, command: SetWipLimit, meta: EventMeta) -> TeamMember:
+        member_id, limit = command.member_id, command.limit
         member = self.member(member_id)
         if member is None:
             raise NotFound(f"member '{member_id}' is not in the team directory")

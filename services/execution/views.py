@@ -336,13 +336,13 @@ class AbsenceView(Projection):
     """Absences and what moved because of each: the planner's view after a return."""
 
     name = "execution.absences"
-    version = 2
+    version = 3  # 3: the absence's version (its ETag)
     tables = (
         Table("absences", (
             ("absence_id", "text"), ("member_id", "text"), ("starts_on", "text"),
             ("ends_on", "text"), ("backup_member_id", "text"), ("reason", "text"),
             ("status", "text"), ("started_at", "text"), ("spread_by_capacity", "int"),
-            ("receivers", "json"), ("warnings", "json"),
+            ("receivers", "json"), ("warnings", "json"), ("version", "int"),
         ), ("absence_id",), indexes=(("member_id", "starts_on"), ("status", "starts_on"),
                                      ("starts_on", "absence_id"))),
         Table("absence_moves", (
@@ -360,12 +360,12 @@ class AbsenceView(Projection):
     def _recorded(self, domain_event: Any, sql: Sql) -> None:
         sql.execute(
             f"INSERT INTO {self.table('absences')} (absence_id, member_id, starts_on, ends_on, "
-            "backup_member_id, reason, status, started_at, spread_by_capacity) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (absence_id) DO NOTHING",
+            "backup_member_id, reason, status, started_at, spread_by_capacity, version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (absence_id) DO NOTHING",
             (str(domain_event.originator_id), domain_event.member_id,
              domain_event.starts_on.isoformat(), domain_event.ends_on.isoformat(),
              domain_event.backup_member_id, domain_event.reason, "scheduled",
-             int(domain_event.spread_by_capacity)))
+             int(domain_event.spread_by_capacity), domain_event.originator_version))
 
     @apply.register(Absence.Started)  # type: ignore[attr-defined]
     def _started(self, domain_event: Any, sql: Sql) -> None:
@@ -373,14 +373,16 @@ class AbsenceView(Projection):
                       "over_capacity": receiver.over_capacity}
                      for receiver in domain_event.receivers or []]
         sql.execute(f"UPDATE {self.table('absences')} SET status = 'started', started_at = ?, "
-                    "receivers = ?, warnings = ? WHERE absence_id = ?",
+                    "receivers = ?, warnings = ?, version = ? WHERE absence_id = ?",
                     (domain_event.timestamp.isoformat(), dumps(receivers),
-                     dumps(list(domain_event.warnings or [])), str(domain_event.originator_id)))
+                     dumps(list(domain_event.warnings or [])), domain_event.originator_version,
+                     str(domain_event.originator_id)))
 
     @apply.register(Absence.Cancelled)  # type: ignore[attr-defined]
     def _cancelled(self, domain_event: Any, sql: Sql) -> None:
-        sql.execute(f"UPDATE {self.table('absences')} SET status = 'cancelled' "
-                    "WHERE absence_id = ?", (str(domain_event.originator_id),))
+        sql.execute(f"UPDATE {self.table('absences')} SET status = 'cancelled', version = ? "
+                    "WHERE absence_id = ?", (domain_event.originator_version,
+                                             str(domain_event.originator_id)))
 
     def _moved(self, domain_event: Any, sql: Sql, what: str, from_member: str | None,
                to_member: str | None, to_queue: str | None) -> None:
@@ -442,6 +444,7 @@ class AbsenceView(Projection):
             # Each receiver's load after the hand-over; over a WIP limit: a warning.
             "receivers": loads(row["receivers"]) or [],
             "warnings": loads(row["warnings"]) or [],
+            "version": row["version"],
         }
         if row["started_at"]:
             absence["started_at"] = row["started_at"]

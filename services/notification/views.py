@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import singledispatchmethod
 from typing import Any
+from uuid import UUID
 
 from services.notification.domain import Notification
 from shared.projections import (
@@ -22,12 +23,12 @@ class InboxView(Projection):
     """Each member's in-app notifications, newest first."""
 
     name = "notification.inbox"
-    version = 1
+    version = 2  # 2: each notification's version (its ETag)
     tables = (
         Table("notifications", (
             ("id", "text"), ("recipient_id", "text"), ("kind", "text"),
             ("subject_id", "text"), ("text", "text"), ("read", "int"),
-            ("created_at", "text"), ("caused_by", "text"),
+            ("created_at", "text"), ("caused_by", "text"), ("version", "int"),
         ), ("id",), indexes=(("recipient_id", "created_at", "id"),)),
     )
 
@@ -39,16 +40,18 @@ class InboxView(Projection):
     def _recorded(self, domain_event: Any, sql: Sql) -> None:
         sql.execute(
             f"INSERT INTO {self.table('notifications')} (id, recipient_id, kind, subject_id, "
-            "text, read, created_at, caused_by) VALUES (?, ?, ?, ?, ?, 0, ?, ?) "
+            "text, read, created_at, caused_by, version) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?) "
             "ON CONFLICT (id) DO NOTHING",
             (str(domain_event.originator_id), domain_event.recipient_id, domain_event.kind,
              str(domain_event.subject_id), domain_event.text,
-             domain_event.timestamp.isoformat(), domain_event.meta.causation_id))
+             domain_event.timestamp.isoformat(), domain_event.meta.causation_id,
+             domain_event.originator_version))
 
     @apply.register(Notification.Read)  # type: ignore[attr-defined]
     def _read(self, domain_event: Any, sql: Sql) -> None:
-        sql.execute(f"UPDATE {self.table('notifications')} SET read = 1 WHERE id = ?",
-                    (str(domain_event.originator_id),))
+        sql.execute(f"UPDATE {self.table('notifications')} SET read = 1, version = ? "
+                    "WHERE id = ?", (domain_event.originator_version,
+                                     str(domain_event.originator_id)))
 
     def for_member(self, member_id: str, page: PageRequest | None = None) -> Page:
         self.catch_up()
@@ -58,3 +61,10 @@ class InboxView(Projection):
                                      descending=True)
         return Page([{**row, "read": bool(row["read"])} for row in found.rows],
                     found.next_cursor)
+
+    def get(self, notification_id: UUID) -> dict[str, Any] | None:
+        self.catch_up()
+        with self.store.transaction(commit=False) as sql:
+            row = sql.one(f"SELECT * FROM {self.table('notifications')} WHERE id = ?",
+                          (str(notification_id),))
+        return {**row, "read": bool(row["read"])} if row else None

@@ -68,13 +68,20 @@ class ReportingApplication(ServiceApplication):
     # --- audit reads ---------------------------------------------------------------
 
     def history(self, subject: str, as_of: dt.datetime | None = None) -> list[ArchivedEvent]:
-        entries = [entry for entry in map(entry_of, self.events.get(timeline_id(subject)))
+        return [entry for _, entry in self.numbered_history(subject, as_of)]
+
+    def numbered_history(self, subject: str, as_of: dt.datetime | None = None
+                         ) -> list[tuple[int, ArchivedEvent]]:
+        """The subject's archived events with their arrival position (from 1), in the
+        order things happened."""
+        entries = [(position, entry) for position, entry in enumerate(
+                       map(entry_of, self.events.get(timeline_id(subject))), start=1)
                    if entry is not None and (as_of is None or entry.time <= as_of)]
         if not entries and not self.exists(timeline_id(subject)):
             raise NotFound(f"history of {subject}: nothing archived")
         # Archived in arrival order, which interleaves services' topics arbitrarily;
         # auditors read in the order things happened (stable: ties keep arrival order).
-        return sorted(entries, key=lambda entry: entry.time)
+        return sorted(entries, key=lambda numbered: numbered[1].time)
 
     def campaign_progress_as_of(self, campaign_id: str, moment: dt.datetime) -> dict[str, Any]:
         """The campaign's progress as it stood at ``moment``, from the archive alone."""

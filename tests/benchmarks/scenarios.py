@@ -21,6 +21,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from contracts import execution as execution_contract
+from services.execution.commands import CompleteTask, StartTask, SubmitTask
 from services.reporting.application import ReportingApplication
 from services.reporting.domain import ArchivedEvent, Timeline, entry_of, timeline_id
 from services.reporting.handlers import HANDLERS as REPORTING_HANDLERS
@@ -70,9 +71,10 @@ def durable_commands(context: BenchContext) -> list[Result]:
     with following(app, [app.board, app.absences]):
         task_ids = [open_assigned_task(app, campaign_id, i) for i in range(n)]
         for task_id in task_ids:
-            app.start_task(task_id, BEN)
-            app.submit_task(task_id, f"https://drive.example/{task_id}", "draft 1", BEN)
-            app.complete_task(task_id, BEN)
+            app.start_task(StartTask(task_id=task_id), BEN)
+            app.submit_task(SubmitTask(task_id=task_id, note="draft 1",
+                                       reference=f"https://drive.example/{task_id}"), BEN)
+            app.complete_task(CompleteTask(task_id=task_id), BEN)
     elapsed = time.perf_counter() - started  # read models caught up included
     app.close()
     commands_per_second = COMMANDS_PER_TASK * n / elapsed

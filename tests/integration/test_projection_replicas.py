@@ -11,6 +11,10 @@ import uuid
 import pytest
 
 from services.execution.application import ExecutionApplication
+from services.execution.commands import (
+    BlockTask,
+    StartTask,
+)
 from services.execution.domain import Task
 from services.execution.handlers import HANDLERS
 from shared.domain import EventMeta
@@ -51,7 +55,7 @@ def test_replicas_share_a_read_model_without_applying_anything_twice(
         for view in (first.board, first.absences, second.board, second.absences):
             view.ensure_open()
         task_ids = open_tasks(first, 3)
-        first.start_task(task_ids[0], BEN)
+        first.start_task(StartTask(task_id=task_ids[0]), BEN)
         first.board.catch_up()
         first.absences.catch_up()  # task events only: a page that just moves the position
         head = first.max_notification_id()
@@ -65,8 +69,8 @@ def test_replicas_share_a_read_model_without_applying_anything_twice(
         assert recorded_position(second.board) == head
 
         # More work through the second replica; the first folds only what is new.
-        second.block_task(task_ids[0], "waiting for the brief", BEN)
-        second.start_task(task_ids[1], BEN)
+        second.block_task(BlockTask(task_id=task_ids[0], reason="waiting for the brief"), BEN)
+        second.start_task(StartTask(task_id=task_ids[1]), BEN)
         new_events = first.max_notification_id() - head
         assert new_events >= 2
         assert first.board.catch_up().applied == new_events  # not the earlier ones again

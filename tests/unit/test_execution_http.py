@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -17,7 +18,7 @@ from services.execution.wiring import build
 from shared.config import Settings
 from shared.runtime import create_http_app
 from tests.harness import TOKENS, auth
-from tests.unit.execution_support import Planning, planned
+from tests.unit.execution_support import Planning, planned, step
 
 Service = tuple[httpx.AsyncClient, ExecutionApplication]
 
@@ -76,3 +77,132 @@ async def test_text_the_stores_cannot_hold_is_refused_naming_the_field(
     ok = await client.post(f"{path}/comments", json={"text": "line one\nline two\tok"},
                      headers=auth("ben"))
     assert ok.status_code == 201, ok.text
+
+
+# --- HTTP conventions: ETag, If-Match, Location, pagination --------------------------------
+
+
+async def all_pages(client: httpx.AsyncClient, path: str, member: str,
+                    limit: int) -> list[list[dict[str, Any]]]:
+    """Every page of a list, following ``X-Next-Cursor`` (and checking ``Link``)."""
+    pages: list[list[dict[str, Any]]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        # Merged, not replaced: the list's own query stays.
+        url = httpx.URL(path).copy_merge_params(params)
+        response = await client.get(url, headers=auth(member))
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+        cursor = response.headers.get("X-Next-Cursor")
+        if cursor is None:
+            assert "Link" not in response.headers
+            return pages
+        assert 'rel="next"' in response.headers["Link"]
+        assert len(pages) < 20, "the cursor does not advance"
+
+
+async def test_a_task_read_carries_its_version_as_etag_and_if_match_guards_commands(
+        service: Service) -> None:
+    client, app = service
+    planning = Planning(app)
+    planning.member("anna", "planner")
+    planning.member("ben", "writer")
+    brief = planned("brief")
+    planning.campaign(brief)
+    path = f"/tasks/{brief.task_id}"
+
+    read = await client.get(path, headers=auth("ben"))
+    assert read.headers["ETag"] == f'"{read.json()["version"]}"'
+    seen = read.headers["ETag"]
+    started = await client.post(f"{path}/start", headers={**auth("ben"), "If-Match": seen})
+    assert started.status_code == 200, started.text
+    assert started.headers["ETag"] == f'"{started.json()["version"]}"' != seen
+
+    # The version the member saw is stale now: 412 by If-Match, 409 by the body's field.
+    await refused(client, app, "POST", f"{path}/block", 412, "changed since version",
+                  json={"reason": "waiting"}, headers={**auth("ben"), "If-Match": seen})
+    await refused(client, app, "POST", f"{path}/block", 409, "changed since version",
+                  json={"reason": "waiting", "expected_version": int(seen.strip('"'))},
+                  headers=auth("ben"))
+    await refused(client, app, "POST", f"{path}/block", 422, "disagrees with If-Match",
+                  json={"reason": "waiting", "expected_version": 1},
+                  headers={**auth("ben"), "If-Match": started.headers["ETag"]})
+    await refused(client, app, "POST", f"{path}/block", 422, "not an entity tag",
+                  json={"reason": "waiting"}, headers={**auth("ben"), "If-Match": "3"})
+    blocked = await client.post(f"{path}/block", json={"reason": "waiting"},
+                                headers={**auth("ben"), "If-Match": started.headers["ETag"]})
+    assert blocked.status_code == 200, blocked.text
+    assert blocked.json()["blocked_reason"] == "waiting"
+    any_version = await client.post(f"{path}/unblock", headers={**auth("ben"), "If-Match": "*"})
+    assert any_version.status_code == 200, any_version.text
+
+
+async def test_a_comment_is_created_where_location_says(service: Service) -> None:
+    client, app = service
+    planning = Planning(app)
+    planning.member("ben", "writer")
+    brief = planned("brief")
+    planning.campaign(brief)
+    path = f"/tasks/{brief.task_id}"
+
+    created = await client.post(f"{path}/comments", json={"text": "first draft soon"},
+                                headers=auth("ben"))
+    assert created.status_code == 201, created.text
+    location = created.headers["Location"]
+    assert location == f"{path}/comments/{created.json()['version']}"
+    comment = await client.get(location, headers=auth("ben"))
+    assert comment.status_code == 200, comment.text
+    assert comment.json()["text"] == "first draft soon"
+    assert comment.json()["author"] == "ben"
+    assert (await client.get(f"{path}/comments/999", headers=auth("ben"))).status_code == 404
+    await refused(client, app, "POST", f"{path}/comments", 412, "changed since version",
+                  json={"text": "again"}, headers={**auth("ben"), "If-Match": '"1"'})
+
+
+async def test_an_absence_read_carries_its_version_as_etag(service: Service) -> None:
+    client, app = service
+    planning = Planning(app)
+    planning.member("ben", "writer")
+    absence_id = planning.absence("ben", None)
+    read = await client.get(f"/absences/{absence_id}", headers=auth("ben"))
+    assert read.status_code == 200, read.text
+    assert read.headers["ETag"] == '"1"' and read.json()["version"] == 1
+    assert read.json()["status"] == "scheduled"
+
+
+async def test_every_list_pages_with_a_cursor(service: Service) -> None:
+    client, app = service
+    planning = Planning(app)
+    planning.member("anna", "planner")
+    planning.member("ben", "writer")
+    planning.member("carla", "brand")
+
+    reviewed = [planned(f"post-{n}", approval_chain=[step("brand")]) for n in range(3)]
+    queued = [planned(f"queued-{n}", assignee=None, queue="translators") for n in range(3)]
+    campaign_id = planning.campaign(*reviewed, *queued)
+    for task in reviewed:
+        for verb, body in (("start", None), ("submit", {"reference": "doc://1"})):
+            done = await client.post(f"/tasks/{task.task_id}/{verb}", json=body,
+                                     headers=auth("ben"))
+            assert done.status_code == 200, done.text
+    for n in range(3):
+        comment = await client.post(f"/tasks/{reviewed[0].task_id}/comments",
+                                    json={"text": f"note {n}"}, headers=auth("ben"))
+        assert comment.status_code == 201, comment.text
+    for n in range(3):
+        planning.absence("ben", None, starts_on=dt.date(2027, 4, 1 + 10 * n))
+
+    lists = {
+        "/tasks?assignee=ben": 3, f"/tasks?campaign_id={campaign_id}": 6,
+        "/approvals?approver=carla": 3, "/queues/translators": 3, "/absences?member_id=ben": 3,
+        f"/tasks/{reviewed[0].task_id}/comments": 3,
+    }
+    for path, expected in lists.items():
+        pages = await all_pages(client, path, "carla", limit=2)
+        rows = [row for page in pages for row in page]
+        assert [len(page) for page in pages] == [2] * (expected // 2) + (
+            [expected % 2] if expected % 2 else []), path
+        assert len({str(row["id"]) for row in rows}) == expected, path
+    await refused(client, app, "GET", "/tasks/" + str(reviewed[0].task_id)
+                  + "/comments?cursor=bogus", 422, "cursor", headers=auth("ben"))
