@@ -4,6 +4,7 @@ bare as ``X-Next-Cursor``. No ``Link`` header: this was the last page."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -42,8 +43,14 @@ def page_in_memory(rows: Sequence[dict[str, Any]], order: Sequence[str],
     after = page.after(order)
     if after is not None:
         try:
-            rows = [row for row in rows if tuple(row[name] for name in order) > after]
+            rows = [row for row in rows if _cursor_key(row, order) > tuple(after)]
         except TypeError:  # a cursor of other types than the key's
             raise InvalidCommand(
                 "cursor: not a cursor this list returned; start without one") from None
     return page_of(list(rows[:page.limit + 1]), order, page.limit)
+
+
+def _cursor_key(row: dict[str, Any], order: Sequence[str]) -> tuple[Any, ...]:
+    # Cursors hold JSON values: dates compare as their ISO text, which sorts the same.
+    return tuple(value.isoformat() if isinstance(value, dt.date) else value
+                 for value in (row[name] for name in order))

@@ -69,8 +69,7 @@ from shared.auth import current_member
 from shared.domain import EventMeta, InvalidCommand, NotFound, PreconditionRequired
 from shared.http_conventions import IfMatch, created, etag, if_match_version, precondition, set_etag
 from shared.http_conventions import expected_version as version_acted_on
-from shared.paging import Paging, paged
-from shared.projections import Page, PageRequest, page_of
+from shared.paging import Paging, page_in_memory, paged
 
 Actor = Annotated[AuthenticatedMember, Depends(current_member)]
 TeamId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
@@ -571,23 +570,6 @@ def check_period(first: dt.date, last: dt.date) -> None:
         raise InvalidCommand("to: must be on or after from")
     if (last - first).days > MAX_CALENDAR_DAYS:
         raise InvalidCommand(f"to: ask for at most {MAX_CALENDAR_DAYS} days at a time")
-
-
-def page_in_memory(rows: list[dict[str, Any]], order: tuple[str, ...],
-                   page: PageRequest) -> Page:
-    """A page of rows already sorted by ``order`` (a unique key). For lists computed in
-    one go and bounded by their period (at most MAX_CALENDAR_DAYS), so the same cursors
-    as the read models' lists work without a query per page."""
-    after = page.after(order)
-    if after is not None:
-        rows = [row for row in rows if _sort_key(row, order) > list(after)]
-    return page_of(rows[:page.limit + 1], order, page.limit) if rows else Page([], None)
-
-
-def _sort_key(row: dict[str, Any], order: tuple[str, ...]) -> list[Any]:
-    # Cursors hold JSON values: dates compare as their ISO text, which sorts the same.
-    return [value.isoformat() if isinstance(value, dt.date) else value
-            for value in (row[name] for name in order)]
 
 
 def team_feed_of(app: PlanningApplication, calendar: CalendarView
