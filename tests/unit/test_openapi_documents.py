@@ -101,7 +101,8 @@ def test_every_operation_documented_as_authenticated_refuses_a_request_without_a
         concrete = re.sub(r"\{[^}]+\}", "00000000-0000-4000-8000-000000000001", path)
         response = client.request(method.upper(), concrete)
         assert response.status_code == 401, (method, path, response.text)
-        problem(response)
+        if method != "head":  # HEAD answers have no body
+            problem(response)
 
 
 def with_declared_errors(settings: Settings) -> ServiceParts:
