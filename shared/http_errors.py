@@ -1,75 +1,152 @@
-"""Errors at the HTTP edge, answered the same way by every service.
+"""Errors at the HTTP edge, answered the same way by every service: each 4xx and 5xx is
+an RFC 9457 problem (``application/problem+json``, see ``shared.problems``).
 
-- A 422 always has the shape FastAPI declares in the OpenAPI document
-  (``{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}``), whether pydantic or
-  the domain refused the input.
+- A 422 lists its field problems in ``errors`` (``[{"loc": [...], "msg": "...",
+  "type": "..."}]``), whether pydantic or the domain refused the input.
 - A 422 never echoes the refused input: the input may be what cannot be encoded (a lone
   surrogate) or large, and the message already names the field.
 - A JSON body the stores could not hold (lone surrogates, NaN) or nest (depth) is refused
   before any endpoint sees it, so no use case has to think about it.
+- An unexpected exception is logged with its traceback and answered with a generic 500
+  problem that shows nothing of it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
-from collections.abc import Sequence
 from email.message import Message as MimeMessage
+from http import HTTPStatus
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.domain import DomainError, InvalidCommand
+from shared.domain import DomainError, InvalidCommand, StaleVersion
+from shared.problems import (
+    INVALID_REQUEST,
+    STALE_VERSION,
+    ProblemType,
+    field_problem,
+    printable,
+    problem_response,
+    problem_type,
+    summary,
+)
 
+log = logging.getLogger(__name__)
 # "tasks.brief.title: ..." -> loc ["tasks", "brief", "title"]
 FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w-]*(?:\.[\w-]+)*): ")
-MAX_MESSAGE_CHARS = 2000
+UNEXPECTED_DETAIL = "an unexpected error occurred; it has been logged"
+# Statuses whose answers have no body (RFC 9110), e.g. a 304 of a conditional GET.
+BODILESS = {204, 205, 304}
+_PHRASES = {status.phrase for status in HTTPStatus}
 
 
-def printable(text: str) -> str:
-    """Text any JSON encoder accepts: lone surrogates become visible escapes."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")[:MAX_MESSAGE_CHARS]
-
-
-def problem(loc: Sequence[str | int], msg: str, kind: str) -> dict[str, Any]:
-    return {"loc": [part if isinstance(part, int) else printable(str(part)) for part in loc],
-            "msg": printable(msg), "type": kind}
-
-
-def invalid_command_detail(error: InvalidCommand) -> list[dict[str, Any]]:
-    """The domain's message ('field: what is wrong') as a validation error item."""
+def invalid_command_errors(error: InvalidCommand) -> list[dict[str, Any]]:
+    """The domain's message ('field: what is wrong') as a field problem."""
     message = str(error)
     field = FIELD_PREFIX.match(message)
     loc = field.group(1).split(".") if field else []
-    return [problem(loc, message, "invalid_command")]
+    return [field_problem(loc, message, "invalid_command")]
 
 
-async def domain_error(_: Request, error: Exception) -> JSONResponse:
+def _domain_problem_type(error: DomainError) -> ProblemType:
+    """A DomainError subclass may name its own kind (``problem_type``); a stale version
+    is told apart from other conflicts, since the client's remedy differs (re-read)."""
+    declared = getattr(error, "problem_type", None)
+    if isinstance(declared, ProblemType):
+        return declared
+    if isinstance(error, StaleVersion):
+        return STALE_VERSION
+    return problem_type(error.status_code)
+
+
+async def domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
     if isinstance(error, InvalidCommand):
-        return JSONResponse(status_code=422, content={"detail": invalid_command_detail(error)})
-    return JSONResponse(status_code=error.status_code, content={"detail": printable(str(error))})
+        errors = invalid_command_errors(error)
+        return problem_response(422, summary(errors), scope=request.scope,
+                                kind=INVALID_REQUEST, errors=errors)
+    return problem_response(error.status_code, str(error), scope=request.scope,
+                            kind=_domain_problem_type(error))
 
 
-async def validation_error(_: Request, error: Exception) -> JSONResponse:
+async def validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
-    detail = []
+    errors = []
     for item in error.errors():
         msg = str(item.get("msg", "invalid"))
         reason = (item.get("ctx") or {}).get("error")
         if item.get("type") == "json_invalid" and reason:
             msg = f"{msg}: {reason}"
-        detail.append(problem(item.get("loc", ()), msg, str(item.get("type", "value_error"))))
-    return JSONResponse(status_code=422, content={"detail": detail})
+        errors.append(field_problem(item.get("loc", ()), msg,
+                                    str(item.get("type", "value_error"))))
+    return problem_response(422, summary(errors), scope=request.scope,
+                            kind=INVALID_REQUEST, errors=errors)
+
+
+def _http_detail(request: Request, error: HTTPException) -> str:
+    """The exception's message; the router's bare phrases ('Not Found') say more here."""
+    detail = error.detail if isinstance(error.detail, str) else str(error.detail)
+    if detail != problem_type(error.status_code).title and detail not in _PHRASES:
+        return detail
+    if error.status_code == 404:
+        return "no endpoint at this path"
+    if error.status_code == 405:
+        allowed = (error.headers or {}).get("Allow", "")
+        return f"{request.method} is not allowed at this path; allowed: {allowed}"
+    return detail
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """Starlette's and FastAPI's HTTPException: the router's 404/405, 401 from
+    authentication, 413 while reading a body; bodiless statuses stay bodiless."""
+    assert isinstance(error, HTTPException)
+    if error.status_code < 400 or error.status_code in BODILESS:
+        return Response(status_code=error.status_code, headers=error.headers)
+    return problem_response(error.status_code, _http_detail(request, error),
+                            scope=request.scope, headers=error.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, http_error)
+
+
+class UnexpectedErrors:
+    """The outermost layer: an exception nothing else answered is logged (once, with
+    its traceback) and answered with a generic 500 problem; the client learns nothing
+    of the internals. Once a response has started there is nothing left to answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if response_started:
+                raise
+            log.exception("unexpected error answering a request", extra={
+                "method": scope.get("method"), "path": printable(str(scope.get("path")))})
+            response = problem_response(500, UNEXPECTED_DETAIL, scope=scope)
+            await response(scope, receive, send)
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -124,8 +201,9 @@ class JsonBodyGuard:
         body = b"".join(chunks)
         reason = storable_json_problem(body) if body else None
         if reason is not None:
-            response = JSONResponse(status_code=422, content={"detail": [problem(
-                ["body"], f"JSON decode error: {reason}", "json_invalid")]})
+            errors = [field_problem(["body"], f"JSON decode error: {reason}", "json_invalid")]
+            response = problem_response(422, summary(errors), scope=scope,
+                                        kind=INVALID_REQUEST, errors=errors)
             await response(scope, receive, send)
             return
         replayed = False

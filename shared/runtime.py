@@ -19,7 +19,7 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from starlette.exceptions import HTTPException
@@ -40,9 +40,11 @@ from shared.health import (
     describe_error,
     overall,
 )
-from shared.http_errors import JsonBodyGuard, install_error_handlers
+from shared.http_errors import JsonBodyGuard, UnexpectedErrors, install_error_handlers
 from shared.inbox import Inbox
+from shared.openapi import PUBLIC, install_openapi
 from shared.outbox import OutboxRelay, Translator
+from shared.problems import problem_response
 from shared.projections import Projection, open_projections
 from shared.waiting import wait_for_event
 
@@ -387,23 +389,30 @@ def create_http_app(settings: Settings, build: Builder,
     # Added first, so it runs inside BodyLimit and buffers only bounded bodies.
     app.add_middleware(JsonBodyGuard)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    # Added last, so it is the outermost: whatever escapes the others is a 500 problem.
+    app.add_middleware(UnexpectedErrors)
     app.include_router(parts.router)
     install_error_handlers(app)
+    install_openapi(app)
 
-    @app.get("/health/live", tags=["health"])
+    @app.get("/health/live", tags=["health"], openapi_extra=PUBLIC)
     async def live() -> dict[str, str]:
         return {"status": "live", "service": settings.service}
 
-    @app.get("/health/ready", tags=["health"])
-    async def ready() -> JSONResponse:
+    @app.get("/health/ready", tags=["health"], openapi_extra=PUBLIC,
+             responses={503: {"description": "not ready: the store does not answer"}})
+    async def ready(request: Request) -> Response:
         """Can serve requests: the store answers. Kafka is not asked (the outbox buffers
         while it is away); see /health/status for the flows."""
         problems = await runtime.readiness()
         if problems:
-            return JSONResponse(status_code=503, content={"status": "not ready", **problems})
+            return problem_response(
+                503, "not ready: " + "; ".join(f"{part}: {why}" for part, why in problems.items()),
+                scope=request.scope, extensions={"checks": problems})
         return JSONResponse(content={"status": "ready", "service": settings.service})
 
     @app.get("/health/status", tags=["health"], response_model=ServiceStatus,
+             openapi_extra=PUBLIC,
              responses={503: {"model": ServiceStatus,
                               "description": "degraded: a flow is stalled or stopped"}})
     async def flow_status() -> JSONResponse:
@@ -441,7 +450,7 @@ class BodyLimit:
             return
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(scope, send)
             return
         received = 0
         response_started = False
@@ -465,11 +474,10 @@ class BodyLimit:
         except RequestTooLarge:
             if response_started:
                 raise
-            await self._refuse(send)
+            await self._refuse(scope, send)
 
-    async def _refuse(self, send: Send) -> None:
-        response = JSONResponse(status_code=413,
-                                content={"detail": RequestTooLarge(self.max_bytes).detail})
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        response = problem_response(413, RequestTooLarge(self.max_bytes).detail, scope=scope)
         await send({"type": "http.response.start", "status": 413,
                     "headers": response.raw_headers})
         await send({"type": "http.response.body", "body": response.body})

@@ -1,5 +1,5 @@
-"""The shared HTTP edge: every 422 is JSON in the declared shape and never echoes the
-input; JSON the stores could not hold is refused before any use case runs."""
+"""The shared HTTP edge: every 422 is a problem in the declared shape and never echoes
+the input; JSON the stores could not hold is refused before any use case runs."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness import LAUNCH_PLAYBOOK
+from tests.problems import field_errors, problem
 from tests.unit.in_process import auth, service_client
 
 SURROGATE_BODIES = [
@@ -31,9 +32,9 @@ def test_a_lone_surrogate_anywhere_in_a_json_body_is_a_422_in_json(
             response = client.post(path, content=body, headers={
                 **auth("anna"), "content-type": "application/json"})
             assert response.status_code == 422, response.text
-            detail = response.json()["detail"]
-            assert detail[0]["type"] == "json_invalid"
-            assert "surrogate" in detail[0]["msg"]
+            errors = field_errors(response)
+            assert errors[0]["type"] == "json_invalid"
+            assert "surrogate" in errors[0]["msg"]
         assert client.head_position() == before
 
 
@@ -43,13 +44,13 @@ def test_nan_and_nesting_deeper_than_the_store_can_encode_are_refused(tmp_path: 
         deep = b"[" * 5000 + b"]" * 5000
         response = client.post("/playbooks", content=deep, headers=headers)
         assert response.status_code == 422, response.text
-        assert "depth" in response.json()["detail"][0]["msg"]
+        assert "depth" in field_errors(response)[0]["msg"]
         response = client.post("/playbooks", content=b'{"name": NaN}', headers=headers)
         assert response.status_code == 422, response.text
         # Broken JSON is still FastAPI's own decode error, in the same shape.
         response = client.post("/playbooks", content=b'{"name": ', headers=headers)
         assert response.status_code == 422
-        assert response.json()["detail"][0]["msg"].startswith("JSON decode error")
+        assert field_errors(response)[0]["msg"].startswith("JSON decode error")
 
 
 def test_a_422_never_echoes_the_refused_input(tmp_path: Path) -> None:
@@ -58,7 +59,7 @@ def test_a_422_never_echoes_the_refused_input(tmp_path: Path) -> None:
                                headers=auth("anna"))
         assert response.status_code == 422
         assert "x" * 300 not in response.text
-        assert all(set(item) == {"loc", "msg", "type"} for item in response.json()["detail"])
+        assert all(set(item) == {"loc", "msg", "type"} for item in field_errors(response))
 
 
 def test_domain_refusals_have_the_declared_422_shape_naming_the_field(tmp_path: Path) -> None:
@@ -66,10 +67,10 @@ def test_domain_refusals_have_the_declared_422_shape_naming_the_field(tmp_path: 
         response = client.post("/playbooks", json={**LAUNCH_PLAYBOOK, "name": "   "},
                                headers=auth("anna"))
         assert response.status_code == 422
-        assert response.json() == {"detail": [{
-            "loc": ["name"], "msg": "name: must not be blank", "type": "invalid_command"}]}
+        assert field_errors(response) == [{
+            "loc": ["name"], "msg": "name: must not be blank", "type": "invalid_command"}]
         # Other refusals keep a plain message.
         response = client.get("/playbooks/00000000-0000-4000-8000-000000000001",
                               headers=auth("anna"))
         assert response.status_code == 404
-        assert isinstance(response.json()["detail"], str)
+        assert "errors" not in problem(response)

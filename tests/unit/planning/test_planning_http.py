@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tests.harness import LAUNCH_PLAYBOOK
+from tests.problems import field_errors
 from tests.unit.in_process import ServiceClient, auth, service_client
 
 ANNA = auth("anna")
@@ -59,8 +60,8 @@ def test_a_campaign_naming_an_unknown_member_is_a_422_not_a_201(
         "playbook_id": playbook["id"], "name": "Launch", "launch_date": "2027-03-01",
         "assignments": {"writer": "benn"}})
     assert response.status_code == 422, response.text
-    assert response.json()["detail"][0]["loc"] == ["assignments", "writer"]
-    assert "unknown member 'benn'" in response.json()["detail"][0]["msg"]
+    assert field_errors(response)[0]["loc"] == ["assignments", "writer"]
+    assert "unknown member 'benn'" in field_errors(response)[0]["msg"]
     assert planning.head_position() == before
 
 
