@@ -18,11 +18,17 @@ install: $(UV)
 run: install
 	deploy/local/run.sh
 
+# The AsyncAPI project's own parser, which the tests run on contracts/asyncapi.json
+# (Node.js and npm from the machine; versions locked in tests/asyncapi/package-lock.json).
+ASYNCAPI_CHECKER := tests/asyncapi/node_modules/.package-lock.json
+$(ASYNCAPI_CHECKER): tests/asyncapi/package.json tests/asyncapi/package-lock.json
+	cd tests/asyncapi && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
 # Whole suite against the real Kafka and PostgreSQL (started here when not configured).
-test: install infra-up
+test: install $(ASYNCAPI_CHECKER) infra-up
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-unit: install
+unit: install $(ASYNCAPI_CHECKER)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 lint: install
