@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 
-.PHONY: install run test unit lint contracts bench infra-up infra-down clean
+.PHONY: install run test unit lint contracts release-contracts bench infra-up infra-down clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -40,10 +40,15 @@ SCALE ?= small
 bench: install infra-up
 	$(PY) -m tests.benchmarks --scale $(SCALE) --out var/bench/results.json
 
-# Regenerate the checked-in JSON Schemas after changing contracts/.
+# Regenerate the checked-in JSON Schemas and AsyncAPI document after changing contracts/.
 contracts: install
 	$(PY) -m contracts.schemas
 	$(PY) -m contracts.asyncapi
+
+# When a release is cut: accept the current schemas as released (contracts/released/, the
+# baseline of the compatibility test). Refuses a breaking change to a released type.
+release-contracts: install
+	$(PY) -m contracts.release
 
 infra-up:
 	deploy/local/infra.sh up
