@@ -81,6 +81,5 @@ for (const [index, sent] of messages.entries()) {
   }
 }
 for (const problem of problems) console.error(problem);
-console.log(`${messages.length - problems.length >= 0 ? messages.length : 0} messages checked, ` +
-            `${problems.length} problem(s)`);
+console.log(`${messages.length} messages checked, ${problems.length} problem(s)`);
 process.exit(problems.length ? 1 : 0);
