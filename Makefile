@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 
-.PHONY: install run test unit lint contracts bench infra-up infra-down clean
+.PHONY: install run test unit lint contracts release-contracts bench infra-up infra-down clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -18,11 +18,17 @@ install: $(UV)
 run: install
 	deploy/local/run.sh
 
+# The AsyncAPI project's own parser, which the tests run on contracts/asyncapi.json
+# (Node.js and npm from the machine; versions locked in tests/asyncapi/package-lock.json).
+ASYNCAPI_CHECKER := tests/asyncapi/node_modules/.package-lock.json
+$(ASYNCAPI_CHECKER): tests/asyncapi/package.json tests/asyncapi/package-lock.json
+	cd tests/asyncapi && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
 # Whole suite against the real Kafka and PostgreSQL (started here when not configured).
-test: install infra-up
+test: install $(ASYNCAPI_CHECKER) infra-up
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-unit: install
+unit: install $(ASYNCAPI_CHECKER)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 lint: install
@@ -34,10 +40,15 @@ SCALE ?= small
 bench: install infra-up
 	$(PY) -m tests.benchmarks --scale $(SCALE) --out var/bench/results.json
 
-# Regenerate the checked-in JSON Schemas after changing contracts/.
+# Regenerate the checked-in JSON Schemas and AsyncAPI document after changing contracts/.
 contracts: install
 	$(PY) -m contracts.schemas
 	$(PY) -m contracts.asyncapi
+
+# When a release is cut: accept the current schemas as released (contracts/released/, the
+# baseline of the compatibility test). Refuses a breaking change to a released type.
+release-contracts: install
+	$(PY) -m contracts.release
 
 infra-up:
 	deploy/local/infra.sh up

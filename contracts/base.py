@@ -12,6 +12,13 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {}
+SCHEMA_ID_PREFIX = "urn:marketflow:contracts:"
+
+
+def schema_id(event_type: str) -> str:
+    """The ``$id`` of an event type's JSON Schema, sent as the CloudEvents ``dataschema``
+    attribute: one per type version, so it changes exactly when the contract may break."""
+    return SCHEMA_ID_PREFIX + event_type
 
 
 class IntegrationEvent(BaseModel):

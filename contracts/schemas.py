@@ -9,24 +9,32 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from contracts import EVENT_TYPES
+from contracts import EVENT_TYPES, schema_id
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 
+def json_schema(event_type: str) -> dict[str, Any]:
+    """The JSON Schema of one event type's payload, identified by its ``$id`` (the
+    ``dataschema`` its events carry)."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": schema_id(event_type),
+        "x-cloudevents-type": event_type,
+        **EVENT_TYPES[event_type].model_json_schema(),
+    }
+
+
+def dump(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
 def generate() -> dict[str, str]:
     """File name -> content for every event type."""
-    files = {}
-    for event_type, model in sorted(EVENT_TYPES.items()):
-        schema = {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": f"urn:marketflow:contracts:{event_type}",
-            "x-cloudevents-type": event_type,
-            **model.model_json_schema(),
-        }
-        files[f"{event_type}.json"] = json.dumps(schema, indent=2, sort_keys=True) + "\n"
-    return files
+    return {f"{event_type}.json": dump(json_schema(event_type))
+            for event_type in sorted(EVENT_TYPES)}
 
 
 def main() -> int:

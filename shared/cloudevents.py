@@ -3,7 +3,9 @@
 Attributes travel as ``ce_*`` headers, the body is the event's JSON payload. Marketflow's
 extension attributes: ``actor`` (who did it), ``aggregateversion``, ``sequence`` (the
 producer's notification id; informative only: consumers deduplicate on ``source`` + ``id``,
-see ``shared/inbox_store.py``), ``correlationid``, ``causationid`` and ``reason``.
+see ``shared/inbox_store.py``), ``correlationid``, ``causationid`` and ``reason``. The
+standard optional ``dataschema`` attribute names the payload's JSON Schema (its ``$id``).
+Every header is described in ``contracts/asyncapi.json``.
 
 ``decode`` also checks that a message can be genuine for the topic it arrived on (its
 producer): a marketflow service's topic carries only that service's source, its own event
@@ -21,8 +23,8 @@ from datetime import datetime
 import orjson
 from pydantic import ValidationError
 
-from contracts import EVENT_TYPES, IntegrationEvent
-from contracts.planning import KpiMeasurementReported
+from contracts import EVENT_TYPES, IntegrationEvent, schema_id
+from contracts.topics import EXTERNAL_TYPES
 from shared.config import SERVICES
 
 SPEC_VERSION = "1.0"
@@ -34,11 +36,6 @@ MAX_INTEGER = 2**63 - 1
 # Identifiers end up in indexed columns (the inbox) and in keys; longer ones are poison.
 MAX_IDENTIFIER_LENGTH = 256
 MARKETFLOW_SOURCE_PREFIX = "/marketflow/"
-EXTERNAL_TYPES: Mapping[str, frozenset[str]] = {
-    # Topics other systems write (``<ns>.<name>.events``) and the only types they may
-    # publish there; their ``ce_source`` is theirs (e.g. ``/crm``), never ``/marketflow/…``.
-    "crm": frozenset({KpiMeasurementReported.event_type}),
-}
 _POSITIVE_INTEGER = re.compile(r"[1-9][0-9]{0,18}")
 # Not in identifiers (CloudEvents 1.0 forbids control characters in String attributes;
 # PostgreSQL text cannot hold NUL at all).
@@ -88,6 +85,9 @@ def encode(envelope: Envelope, event: IntegrationEvent) -> tuple[bytes, Headers]
         ("ce_actor", envelope.actor.encode()),
         ("ce_aggregateversion", str(envelope.aggregate_version).encode()),
         ("ce_sequence", str(envelope.sequence).encode()),
+        # The payload's JSON Schema ($id in contracts/schemas/). Derived from the type, so
+        # decode need not read it: messages sent before it existed carry none.
+        ("ce_dataschema", schema_id(envelope.type).encode()),
         ("content-type", CONTENT_TYPE.encode()),
     ]
     for name, value in (

@@ -11,6 +11,8 @@ import orjson
 import pytest
 
 from contracts import EVENT_TYPES
+from contracts.topics import topic
+from tests.asyncapi_check import check, record_message
 from tests.harness import (
     Environment,
     RunningService,
@@ -130,6 +132,7 @@ async def test_campaign_flows_through_all_four_services(
     assert statuses == {"brief": "done", "visuals": "open", "post": "open"}
 
     await _independent_consumer_sees_cloudevents(env, brief["id"])
+    await _every_message_sent_is_described_by_the_asyncapi_document(env)
 
 
 async def _independent_consumer_sees_cloudevents(env: Environment, task_id: str) -> None:
@@ -148,6 +151,21 @@ async def _independent_consumer_sees_cloudevents(env: Environment, task_id: str)
         EVENT_TYPES[headers["ce_type"]].model_validate(orjson.loads(record.value))
     assert len({record.partition for record in mine}) == 1, "one aggregate, one partition"
     assert [record.offset for record in mine] == sorted(record.offset for record in mine)
+
+
+async def _every_message_sent_is_described_by_the_asyncapi_document(env: Environment) -> None:
+    """What the services really sent, checked against the message the AsyncAPI document
+    gives for its ce_type on its topic (headers, payload, key), by the document's parser."""
+    sent = []
+    for producer in ("planning", "execution", "notification"):
+        records = await read_topic(env.kafka_bootstrap, f"{env.namespace}.{producer}.events")
+        # The test's own namespace stands for the document's default one.
+        sent += [record_message(record, topic(producer)) for record in records]
+    assert {message["headers"]["ce_source"] for message in sent} >= {  # type: ignore[index]
+        "/marketflow/planning", "/marketflow/execution", "/marketflow/notification"}
+    result = check(messages=sent)
+    assert result.returncode == 0, result.stderr
+    assert f"{len(sent)} messages checked, 0 problem(s)" in result.stdout
 
 
 async def _when(awaitable: Any, predicate: Any) -> Any:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 
+from contracts import schema_id
 from contracts.execution import TaskCompleted
+from contracts.schemas import SCHEMA_DIR
 from shared import cloudevents
 from shared.cloudevents import Envelope, PoisonMessage
 
@@ -69,3 +72,17 @@ def test_encode_refuses_an_envelope_of_another_type() -> None:
     other = TaskCompleted(task_id=uuid.uuid4(), campaign_id=uuid.uuid4())
     with pytest.raises(ValueError):
         cloudevents.encode(envelope.__class__(**{**envelope.__dict__, "type": "x"}), other)
+
+
+def test_every_event_names_its_json_schema_in_dataschema() -> None:
+    _, headers, _, event = message()
+    sent = dict(headers)
+    assert sent["ce_dataschema"] == schema_id(event.event_type).encode()
+    schema_file = SCHEMA_DIR / f"{event.event_type}.json"
+    assert json.loads(schema_file.read_text())["$id"] == sent["ce_dataschema"].decode()
+
+
+def test_messages_sent_before_dataschema_existed_still_decode() -> None:
+    body, headers, envelope, event = message()
+    decoded = cloudevents.decode([(n, v) for n, v in headers if n != "ce_dataschema"], body)
+    assert (decoded.envelope, decoded.event) == (envelope, event)
