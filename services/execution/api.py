@@ -8,7 +8,7 @@ import unicodedata
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.execution.application import ExecutionApplication
@@ -93,6 +93,12 @@ class Submit(Command):
 
 class Review(Command):
     comment: Text = Field(default="", max_length=5000)
+
+
+# Bodies that may be left out (the defaults then): optional, but not nullable, so that the
+# document does not offer JSON null, which generated clients cannot leave out.
+OptionalCommand = Annotated[Command, Body(default_factory=Command)]
+OptionalReview = Annotated[Review, Body(default_factory=Review)]
 
 
 class RequestChanges(Command):
@@ -225,9 +231,9 @@ def build_router(app: ExecutionApplication) -> APIRouter:
     # body's expected_version (409 when stale, as before If-Match existed).
 
     @router.post("/tasks/{task_id}/start")
-    def start(task_id: UUID, member: Actor, response: Response, if_match: IfMatch = None,
-              body: Command | None = None) -> TaskOut:
-        version = expected_version(if_match, body.expected_version if body else None)
+    def start(task_id: UUID, member: Actor, response: Response, body: OptionalCommand,
+              if_match: IfMatch = None) -> TaskOut:
+        version = expected_version(if_match, body.expected_version)
         with precondition(if_match):
             task = app.start_task(StartTask(task_id=task_id, expected_version=version),
                                   meta_of(member))
@@ -244,9 +250,8 @@ def build_router(app: ExecutionApplication) -> APIRouter:
         return answer(task, response)
 
     @router.post("/tasks/{task_id}/approve", tags=["approvals"])
-    def approve(task_id: UUID, member: Actor, response: Response, if_match: IfMatch = None,
-                body: Review | None = None) -> TaskOut:
-        body = body or Review()
+    def approve(task_id: UUID, member: Actor, response: Response, body: OptionalReview,
+                if_match: IfMatch = None) -> TaskOut:
         version = expected_version(if_match, body.expected_version)
         with precondition(if_match):
             task = app.approve_task(ApproveTask(task_id=task_id, comment=body.comment,
@@ -284,18 +289,18 @@ def build_router(app: ExecutionApplication) -> APIRouter:
         return answer(task, response)
 
     @router.post("/tasks/{task_id}/unblock")
-    def unblock(task_id: UUID, member: Actor, response: Response, if_match: IfMatch = None,
-                body: Command | None = None) -> TaskOut:
-        version = expected_version(if_match, body.expected_version if body else None)
+    def unblock(task_id: UUID, member: Actor, response: Response, body: OptionalCommand,
+                if_match: IfMatch = None) -> TaskOut:
+        version = expected_version(if_match, body.expected_version)
         with precondition(if_match):
             task = app.unblock_task(UnblockTask(task_id=task_id, expected_version=version),
                                     meta_of(member))
         return answer(task, response)
 
     @router.post("/tasks/{task_id}/complete")
-    def complete(task_id: UUID, member: Actor, response: Response, if_match: IfMatch = None,
-                 body: Command | None = None) -> TaskOut:
-        version = expected_version(if_match, body.expected_version if body else None)
+    def complete(task_id: UUID, member: Actor, response: Response, body: OptionalCommand,
+                 if_match: IfMatch = None) -> TaskOut:
+        version = expected_version(if_match, body.expected_version)
         with precondition(if_match):
             task = app.complete_task(CompleteTask(task_id=task_id, expected_version=version),
                                      meta_of(member))

@@ -91,6 +91,22 @@ def test_every_operation_documents_its_errors_as_problems(
             assert responses[str(status)]["description"], (where, status)
 
 
+def test_an_optional_request_body_is_optional_not_nullable(
+        served: tuple[ServiceClient, dict[str, Any]]) -> None:
+    """A body that may be left out is documented as such, not as JSON ``null``: generated
+    clients (openapi-python-client) cannot leave out a nullable body, they send their
+    "unset" marker, so ``start(task_id)`` without a body would fail in the client."""
+    _, document = served
+    for path, method, operation in operations(document):
+        body = operation.get("requestBody")
+        if body is None or body.get("required"):
+            continue
+        for media_type, content in body["content"].items():
+            schema = content["schema"]
+            branches = schema.get("anyOf", [schema])
+            assert {"type": "null"} not in branches, (method, path, media_type)
+
+
 def test_every_operation_documented_as_authenticated_refuses_a_request_without_a_token(
         served: tuple[ServiceClient, dict[str, Any]]) -> None:
     """The inference behind ``security`` and the 401s is checked against the routes."""
