@@ -54,6 +54,8 @@ class RunningService:
     settings: Settings
     runtime: ServiceRuntime
     http: httpx.AsyncClient
+    transport: httpx.AsyncBaseTransport
+    """The app in process, for other HTTP clients (e.g. generated ones) to reach it."""
 
     @property
     def application(self) -> Any:
@@ -95,9 +97,9 @@ async def start_service(env: Environment, name: str,
     if customize:
         customize(runtime)
     await runtime.start()
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                               base_url=f"http://{name}")
-    return RunningService(name, settings, runtime, client)
+    transport = httpx.ASGITransport(app=app)
+    client = httpx.AsyncClient(transport=transport, base_url=f"http://{name}")
+    return RunningService(name, settings, runtime, client, transport)
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float = 30.0,
