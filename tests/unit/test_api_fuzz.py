@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -31,7 +32,8 @@ from schemathesis.specs.openapi.checks import (
 
 from shared.config import Settings
 from shared.runtime import create_http_app
-from tests.harness import BUILDERS, TOKENS, auth
+from tests.harness import BUILDERS, LAUNCH_PLAYBOOK, TOKENS, auth
+from tests.unit.execution_support import Planning, planned
 
 SERVICES = ("planning", "execution", "notification", "reporting")
 CHECKS = [
@@ -95,17 +97,61 @@ SCHEMAS = {service: schemathesis.openapi.from_dict(_document(service), config=CO
            for service in SERVICES}
 
 
+def _seed_planning(app: Any) -> dict[str, str]:
+    """A team, members, a playbook and a campaign planned from it, through the API."""
+    client = TestClient(app)  # not entered: no lifespan
+    for member_id in ("anna", "ben", "carla"):
+        response = client.put(f"/members/{member_id}", headers=auth("anna"),
+                              json={"name": member_id.title()})
+        assert response.status_code == 200, response.text
+    response = client.put("/teams/marketing", headers=auth("anna"),
+                          json={"name": "Marketing", "queues": ["writers"]})
+    assert response.status_code == 200, response.text
+    response = client.post("/playbooks", headers=auth("anna"), json=LAUNCH_PLAYBOOK)
+    assert response.status_code == 201, response.text
+    playbook_id = response.json()["id"]
+    response = client.post("/campaigns", headers=auth("anna"), json={
+        "playbook_id": playbook_id, "name": "Spring launch", "launch_date": "2027-03-01",
+        "assignments": {"writer": "ben", "designer": "carla"}})
+    assert response.status_code == 201, response.text
+    return {"member_id": "ben", "team_id": "marketing", "playbook_id": playbook_id,
+            "campaign_id": response.json()["id"]}
+
+
+def _seed_execution(application: Any) -> dict[str, str]:
+    """A campaign's tasks, as planning's events would open them (one assigned to the
+    fuzzing member, one in a team queue), and an absence that moved work."""
+    planning = Planning(application)
+    planning.member("anna", "writer", teams=("marketing",))
+    planning.member("ben", "writer", teams=("marketing",))
+    planning.team("marketing", queues=("writers",))
+    mine = planned("brief", assignee="anna")
+    campaign_id = planning.campaign(mine, planned("post", assignee=None, queue="writers"),
+                                    team_id="marketing")
+    absence_id = planning.absence("anna", "ben")
+    return {"task_id": str(mine.task_id), "campaign_id": str(campaign_id),
+            "member_id": "ben", "queue": "writers", "absence_id": str(absence_id)}
+
+
 @pytest.fixture(scope="module")
 def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, WithoutLifespan]]:
-    """Each service's app on an empty SQLite store of its own."""
+    """Each service's app on a SQLite store of its own; planning and execution hold a
+    few resources, whose ids ``KNOWN_IDS`` gives."""
     built = {service: create_http_app(
         replace(Settings(service=service), sqlite_dir=tmp_path_factory.mktemp(f"fuzz-{service}")),
         BUILDERS[service], tokens=TOKENS) for service in SERVICES}
     try:
-        yield {service: WithoutLifespan(app) for service, app in built.items()}
+        wrapped = {service: WithoutLifespan(app) for service, app in built.items()}
+        KNOWN_IDS["planning"] = _seed_planning(wrapped["planning"])
+        KNOWN_IDS["execution"] = _seed_execution(built["execution"].state.runtime.application)
+        yield wrapped
     finally:
+        KNOWN_IDS.clear()
         for app in built.values():
             app.state.runtime.application.close()
+
+
+KNOWN_IDS: dict[str, dict[str, str]] = {}
 
 
 def _service(case: Any) -> str:
@@ -116,8 +162,16 @@ def _service(case: Any) -> str:
 @schemathesis.pytest.parametrize(**SCHEMAS)
 @FUZZ_SETTINGS
 def test_every_answer_is_documented(case: Any, apps: dict[str, WithoutLifespan]) -> None:
-    """As a planner (``anna``), who gets past authorization almost everywhere."""
-    case.call_and_validate(headers=auth("anna"), checks=CHECKS, app=apps[_service(case)])
+    """As a planner (``anna``), who gets past authorization almost everywhere. A case
+    whose path names a kind of resource that exists is sent again naming it, so that
+    reads answer 200 and commands meet real state (409s, 412s), not only 404s."""
+    service = _service(case)
+    case.call_and_validate(headers=auth("anna"), checks=CHECKS, app=apps[service])
+    known = KNOWN_IDS.get(service, {})
+    names = [name for name in case.path_parameters or {} if name in known]
+    if names:
+        case.path_parameters = {**case.path_parameters, **{name: known[name] for name in names}}
+        case.call_and_validate(headers=auth("anna"), checks=CHECKS, app=apps[service])
 
 
 @schemathesis.pytest.parametrize(**SCHEMAS)
