@@ -164,7 +164,9 @@ def storable_json_problem(body: bytes) -> str | None:
 
     The stores and the bus encode with orjson, which refuses lone surrogates and NaN and
     nests at most 1024 deep; Python's json accepts the first two and recurses on the
-    last. Bodies neither accepts are left to FastAPI's own 'JSON decode error'."""
+    last. Bodies neither accepts are left to FastAPI's own 'JSON decode error', except
+    bytes that are not UTF-8 (JSON's only encoding on the wire), which Python's json
+    fails on with a UnicodeDecodeError rather than a decode error."""
     try:
         orjson.loads(body)
         return None
@@ -172,6 +174,8 @@ def storable_json_problem(body: bytes) -> str | None:
         reason = refused.msg
     try:
         json.loads(body)
+    except UnicodeDecodeError as undecodable:
+        return f"not UTF-8 ({undecodable.reason} at byte {undecodable.start})"
     except json.JSONDecodeError:
         return None
     except RecursionError:

@@ -81,6 +81,9 @@ MAX_ROLES = 100
 PlanDate = Annotated[Day, Field(ge=FIRST_DATE, le=LAST_DATE)]
 MAX_GOALS = 50
 YAML_MEDIA_TYPE = "application/yaml"
+# A playbook file holds a playbook spec, written in YAML rather than JSON: its schema is
+# the spec's, so that what a client parses (and a fuzzer sends) is described, not "a string".
+PLAYBOOK_FILE_SCHEMA = {"$ref": "#/components/schemas/PlaybookSpec"}
 ICS_MEDIA_TYPE = "text/calendar"
 MAX_CALENDAR_DAYS = 800
 FEED_PAST_DAYS = 365
@@ -221,7 +224,7 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
     @router.post(
         "/playbooks/import", status_code=status.HTTP_201_CREATED, tags=["playbooks"],
         openapi_extra={"requestBody": {"required": True, "content": {
-            YAML_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+            YAML_MEDIA_TYPE: {"schema": PLAYBOOK_FILE_SCHEMA}}}},
     )
     async def import_playbook(
         request: Request, response: Response, member: Actor,
@@ -278,7 +281,7 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
 
     @router.get("/playbooks/{playbook_id}/export", tags=["playbooks"],
                 response_class=Response,
-                responses={200: {"content": {YAML_MEDIA_TYPE: {"schema": {"type": "string"}}},
+                responses={200: {"content": {YAML_MEDIA_TYPE: {"schema": PLAYBOOK_FILE_SCHEMA}},
                                  "description": "the playbook as a YAML file"}})
     def export_playbook(playbook_id: UUID, member: Actor,
                         version: Annotated[int | None, Query(ge=1)] = None) -> Response:

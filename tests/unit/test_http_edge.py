@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.http_errors import storable_json_problem
 from tests.harness import LAUNCH_PLAYBOOK
 from tests.problems import field_errors, problem
 from tests.unit.in_process import auth, service_client
@@ -35,6 +36,24 @@ def test_a_lone_surrogate_anywhere_in_a_json_body_is_a_422_in_json(
             errors = field_errors(response)
             assert errors[0]["type"] == "json_invalid"
             assert "surrogate" in errors[0]["msg"]
+        assert client.head_position() == before
+
+
+@pytest.mark.parametrize("body", [b'g.\xf6p70\x1d', b'{"name": "\xf6"}', b'\x91'])
+def test_bytes_that_are_not_utf8_are_a_422_not_a_500(body: bytes) -> None:
+    # Found by the schemathesis run: Python's json raised UnicodeDecodeError, not a
+    # decode error, and the guard let it escape as a 500.
+    reason = storable_json_problem(body)
+    assert reason is not None and reason.startswith("not UTF-8")
+
+
+def test_a_body_that_is_not_utf8_is_a_422_that_changes_nothing(tmp_path: Path) -> None:
+    with service_client("planning", tmp_path) as client:
+        before = client.head_position()
+        response = client.post("/playbooks", content=b'{"name": "\xf6", "tasks": []}',
+                               headers={**auth("anna"), "content-type": "application/json"})
+        assert response.status_code == 422, response.text
+        assert field_errors(response)[0]["msg"].startswith("JSON decode error: not UTF-8")
         assert client.head_position() == before
 
 
