@@ -63,4 +63,5 @@ def current_member(request: Request) -> Member:
     member = registry.member_for(token.strip())
     if member is None:
         raise _unauthorized("unknown or revoked token")
+    request.state.member_id = member.member_id  # who a denial is logged against
     return member

@@ -26,7 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.domain import DomainError, InvalidCommand, StaleVersion
+from shared.domain import DomainError, Forbidden, InvalidCommand, StaleVersion
 from shared.problems import (
     INVALID_REQUEST,
     STALE_VERSION,
@@ -72,6 +72,11 @@ async def domain_error(request: Request, error: Exception) -> Response:
         errors = invalid_command_errors(error)
         return problem_response(422, summary(errors), scope=request.scope,
                                 kind=INVALID_REQUEST, errors=errors)
+    if isinstance(error, Forbidden):
+        # Denials are an audit signal (probing, a role missing): who, what, where.
+        log.warning("request denied", extra={
+            "actor": getattr(request.state, "member_id", None), "method": request.method,
+            "path": printable(request.url.path), "reason": printable(str(error))})
     return problem_response(error.status_code, str(error), scope=request.scope,
                             kind=_domain_problem_type(error))
 
@@ -135,7 +140,9 @@ class UnexpectedErrors:
 
         async def tracking_send(message: Message) -> None:
             nonlocal response_started
-            response_started = response_started or message["type"] == "http.response.start"
+            if message["type"] == "http.response.start":
+                response_started = True
+                message = _with_security_headers(message)
             await send(message)
 
         try:
@@ -146,7 +153,18 @@ class UnexpectedErrors:
             log.exception("unexpected error answering a request", extra={
                 "method": scope.get("method"), "path": printable(str(scope.get("path")))})
             response = problem_response(500, UNEXPECTED_DETAIL, scope=scope)
-            await response(scope, receive, send)
+            await response(scope, receive, tracking_send)
+
+
+SECURITY_HEADERS = ((b"x-content-type-options", b"nosniff"),)
+"""On every answer: browsers must not guess a type other than the declared one (a JSON
+error echoing a name must never be sniffed as HTML)."""
+
+
+def _with_security_headers(message: Message) -> Message:
+    headers = [(name, value) for name, value in message.get("headers", [])
+               if name.lower() not in {name for name, _ in SECURITY_HEADERS}]
+    return {**message, "headers": [*headers, *SECURITY_HEADERS]}
 
 
 def _is_json(content_type: str | None) -> bool:
