@@ -5,7 +5,8 @@ detail with its full history)."""
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
@@ -53,6 +54,7 @@ from shared.http_conventions import (
 from shared.paging import Paging, page_in_memory, paged
 
 Actor = Annotated[Member, Depends(current_member)]
+C = TypeVar("C")
 MAX_ID_LENGTH = 200
 """Member ids, queue names: as long as planning lets them be."""
 LINE_BREAKS = frozenset("\t\n\r")
@@ -137,6 +139,13 @@ def build_router(app: ExecutionApplication) -> APIRouter:
         """A command's answer: the task as it stands now, its version as the ETag."""
         set_etag(response, task.version)
         return task_out(task, app.today())
+
+    def task_command(use_case: Callable[[C, EventMeta], Task], command: C, member: Member,
+                     if_match: str | None, response: Response) -> TaskOut:
+        """A command on a task version: 412 when If-Match named a stale one."""
+        with precondition(if_match):
+            task = use_case(command, meta_of(member))
+        return answer(task, response)
 
     # --- queries ----------------------------------------------------------------------
 
@@ -234,105 +243,89 @@ def build_router(app: ExecutionApplication) -> APIRouter:
     def start(task_id: UUID, member: Actor, response: Response, body: OptionalCommand,
               if_match: IfMatch = None) -> TaskOut:
         version = expected_version(if_match, body.expected_version)
-        with precondition(if_match):
-            task = app.start_task(StartTask(task_id=task_id, expected_version=version),
-                                  meta_of(member))
-        return answer(task, response)
+        return task_command(app.start_task, StartTask(task_id=task_id,
+                                                      expected_version=version),
+                            member, if_match, response)
 
     @router.post("/tasks/{task_id}/submit")
     def submit(task_id: UUID, body: Submit, member: Actor, response: Response,
                if_match: IfMatch = None) -> TaskOut:
         version = expected_version(if_match, body.expected_version)
-        with precondition(if_match):
-            task = app.submit_task(SubmitTask(task_id=task_id, reference=body.reference,
-                                              note=body.note, expected_version=version),
-                                   meta_of(member))
-        return answer(task, response)
+        return task_command(app.submit_task, SubmitTask(
+            task_id=task_id, reference=body.reference, note=body.note,
+            expected_version=version), member, if_match, response)
 
     @router.post("/tasks/{task_id}/approve", tags=["approvals"])
     def approve(task_id: UUID, member: Actor, response: Response, body: OptionalReview,
                 if_match: IfMatch = None) -> TaskOut:
         version = expected_version(if_match, body.expected_version)
-        with precondition(if_match):
-            task = app.approve_task(ApproveTask(task_id=task_id, comment=body.comment,
-                                                expected_version=version), meta_of(member))
-        return answer(task, response)
+        return task_command(app.approve_task, ApproveTask(
+            task_id=task_id, comment=body.comment, expected_version=version),
+            member, if_match, response)
 
     @router.post("/tasks/{task_id}/request-changes", tags=["approvals"])
     def request_changes(task_id: UUID, body: RequestChanges, member: Actor,
                         response: Response, if_match: IfMatch = None) -> TaskOut:
         version = expected_version(if_match, body.expected_version)
-        with precondition(if_match):
-            task = app.request_changes(RequestChangesCommand(task_id=task_id, comment=body.comment,
-                                                             expected_version=version),
-                                       meta_of(member))
-        return answer(task, response)
+        return task_command(app.request_changes, RequestChangesCommand(
+            task_id=task_id, comment=body.comment, expected_version=version),
+            member, if_match, response)
 
     @router.post("/tasks/{task_id}/comments", status_code=201)
     def comment(task_id: UUID, body: CommentBody, member: Actor, response: Response,
                 if_match: IfMatch = None) -> TaskOut:
         """The task with the new comment; ``Location`` names the comment."""
-        with precondition(if_match):
-            task = app.comment_task(CommentOnTask(task_id=task_id, text=body.text,
-                                                  expected_version=if_match_version(if_match)),
-                                    meta_of(member))
-        created(response, f"/tasks/{task_id}/comments/{task.version}")
-        return answer(task, response)
+        answered = task_command(app.comment_task, CommentOnTask(
+            task_id=task_id, text=body.text, expected_version=if_match_version(if_match)),
+            member, if_match, response)
+        created(response, f"/tasks/{task_id}/comments/{answered.version}")
+        return answered
 
     @router.post("/tasks/{task_id}/block")
     def block(task_id: UUID, body: Reason, member: Actor, response: Response,
               if_match: IfMatch = None) -> TaskOut:
         version = expected_version(if_match, body.expected_version)
-        with precondition(if_match):
-            task = app.block_task(BlockTask(task_id=task_id, reason=body.reason,
-                                            expected_version=version), meta_of(member))
-        return answer(task, response)
+        return task_command(app.block_task, BlockTask(
+            task_id=task_id, reason=body.reason, expected_version=version),
+            member, if_match, response)
 
     @router.post("/tasks/{task_id}/unblock")
     def unblock(task_id: UUID, member: Actor, response: Response, body: OptionalCommand,
                 if_match: IfMatch = None) -> TaskOut:
         version = expected_version(if_match, body.expected_version)
-        with precondition(if_match):
-            task = app.unblock_task(UnblockTask(task_id=task_id, expected_version=version),
-                                    meta_of(member))
-        return answer(task, response)
+        return task_command(app.unblock_task, UnblockTask(task_id=task_id,
+                                                          expected_version=version),
+                            member, if_match, response)
 
     @router.post("/tasks/{task_id}/complete")
     def complete(task_id: UUID, member: Actor, response: Response, body: OptionalCommand,
                  if_match: IfMatch = None) -> TaskOut:
         version = expected_version(if_match, body.expected_version)
-        with precondition(if_match):
-            task = app.complete_task(CompleteTask(task_id=task_id, expected_version=version),
-                                     meta_of(member))
-        return answer(task, response)
+        return task_command(app.complete_task, CompleteTask(task_id=task_id,
+                                                            expected_version=version),
+                            member, if_match, response)
 
     @router.post("/tasks/{task_id}/cancel")
     def cancel(task_id: UUID, body: Reason, member: Actor, response: Response,
                if_match: IfMatch = None) -> TaskOut:
         version = expected_version(if_match, body.expected_version)
-        with precondition(if_match):
-            task = app.cancel_task(CancelTask(task_id=task_id, reason=body.reason,
-                                              expected_version=version), meta_of(member))
-        return answer(task, response)
+        return task_command(app.cancel_task, CancelTask(
+            task_id=task_id, reason=body.reason, expected_version=version),
+            member, if_match, response)
 
     @router.post("/tasks/{task_id}/claim", tags=["queues"])
     def claim(task_id: UUID, member: Actor, response: Response,
               if_match: IfMatch = None) -> TaskOut:
-        with precondition(if_match):
-            task = app.claim_task(ClaimTask(task_id=task_id,
-                                            expected_version=if_match_version(if_match)),
-                                  meta_of(member))
-        return answer(task, response)
+        return task_command(app.claim_task, ClaimTask(
+            task_id=task_id, expected_version=if_match_version(if_match)),
+            member, if_match, response)
 
     @router.post("/tasks/{task_id}/reassign")
     def reassign(task_id: UUID, body: Reassign, member: Actor, response: Response,
                  if_match: IfMatch = None) -> TaskOut:
-        with precondition(if_match):
-            task = app.reassign_task(
-                ReassignTask(task_id=task_id, assignee_id=body.assignee_id,
-                             reason=body.reason, expected_version=if_match_version(if_match)),
-                meta_of(member))
-        return answer(task, response)
+        return task_command(app.reassign_task, ReassignTask(
+            task_id=task_id, assignee_id=body.assignee_id, reason=body.reason,
+            expected_version=if_match_version(if_match)), member, if_match, response)
 
     @router.put("/members/{member_id}/wip-limit", tags=["members"])
     def set_wip_limit(member_id: MemberIdPath, body: WipLimit, member: Actor) -> WipLimitOut:
