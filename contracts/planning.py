@@ -5,7 +5,7 @@ Additive evolution only within a version: new fields must be optional with a def
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Self
 from uuid import UUID
 
@@ -192,6 +192,32 @@ class AbsenceCancelled(IntegrationEvent):
 
     absence_id: UUID
     member_id: str
+
+
+class ApiTokenIssued(IntegrationEvent):
+    """An admin issued an API token. Only its SHA-256 travels: every service can check a
+    token presented to it, none can use what it received to call another."""
+
+    event_type = "marketflow.planning.api_token.issued.v1"
+
+    token_id: UUID
+    token_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the token, hex")
+    principal_id: str = Field(min_length=1, max_length=64,
+                              description="the member, or the service account, it acts as")
+    service_account: bool = Field(
+        default=False, description="true: acts as a machine with only ``roles``")
+    roles: list[str] = Field(default_factory=list,
+                             description="a service account's roles (e.g. integration)")
+    expires_at: datetime | None = None
+
+
+class ApiTokenRevoked(IntegrationEvent):
+    """The token no longer opens anything, on every service, from when this arrives."""
+
+    event_type = "marketflow.planning.api_token.revoked.v1"
+
+    token_id: UUID
+    token_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class KpiMeasurementReported(IntegrationEvent):

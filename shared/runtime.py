@@ -27,7 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import logs
 from shared.application import ServiceApplication
-from shared.auth import TokenRegistry
+from shared.access import AccessView
+from shared.auth import Authenticator, TokenRegistry
 from shared.config import SERVICES, Settings
 from shared.health import (
     ConsumerWatch,
@@ -73,6 +74,8 @@ class ServiceParts:
     # Long-running jobs of the service (e.g. a clock), started after the inbox and relay
     # and cancelled on stop.
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()
+    # Who may call: members' access roles and API tokens (also one of ``views``).
+    access: AccessView | None = None
 
 
 Builder = Callable[[Settings], ServiceParts]
@@ -385,7 +388,8 @@ def create_http_app(settings: Settings, build: Builder,
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.state.tokens = tokens or TokenRegistry.from_file(settings.tokens_file)
+    app.state.authenticator = Authenticator(
+        tokens or TokenRegistry.from_file(settings.tokens_file), parts.access)
     # Added first, so it runs inside BodyLimit and buffers only bounded bodies.
     app.add_middleware(JsonBodyGuard)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)

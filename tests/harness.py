@@ -19,6 +19,7 @@ from services.notification.wiring import build as build_notification
 from services.planning.wiring import build as build_planning
 from services.reporting.wiring import build as build_reporting
 from shared.auth import Member, TokenRegistry
+from shared.policy import Role
 from shared.config import Settings
 from shared.runtime import Builder, ServiceRuntime, create_http_app
 
@@ -30,7 +31,8 @@ BUILDERS: dict[str, Builder] = {
 }
 
 MEMBERS = {
-    "token-anna": Member("anna", "Anna Planner"),
+    # Anna administers and plans (as make run's demo does); the others are contributors.
+    "token-anna": Member("anna", "Anna Planner", frozenset({Role.ADMIN, Role.PLANNER})),
     "token-ben": Member("ben", "Ben Writer"),
     "token-carla": Member("carla", "Carla Designer"),
     "token-dave": Member("dave", "Dave Brand"),

@@ -10,6 +10,7 @@ from typing import Any
 from services.execution import handlers, integration
 from services.execution.api import build_router
 from services.execution.application import ExecutionApplication
+from shared.access import AccessView, with_access_handlers
 from shared.config import Settings
 from shared.runtime import ServiceParts
 
@@ -38,12 +39,14 @@ def absence_clock(app: ExecutionApplication,
 
 
 def build(settings: Settings) -> ServiceParts:
-    app = ExecutionApplication(settings, handlers=handlers.HANDLERS)
+    app = ExecutionApplication(settings, handlers=with_access_handlers(handlers.HANDLERS))
+    access = AccessView(app)
     return ServiceParts(
         application=app,
         router=build_router(app),
         translate=integration.translate,
         upstream=UPSTREAM,
-        views=[app.board, app.absences, app.directory],
+        views=[app.board, app.absences, app.directory, access],
+        access=access,
         background=[absence_clock(app)],
     )

@@ -9,6 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from services.planning.domain import Campaign, Goal, Member, Playbook, Routine, Team
+from services.planning.domain.credentials import ApiToken, CalendarFeed
+from shared.access import AccessView
 from shared.projections import (
     EVERYTHING,
     Page,
@@ -462,3 +464,101 @@ def _about(campaign: dict[str, Any]) -> dict[str, Any]:
     return {"campaign_id": campaign["campaign_id"], "campaign": campaign["name"],
             "team_id": campaign["team_id"], "goal_ids": loads(campaign["goal_ids"]),
             "updated_at": dt.datetime.fromisoformat(campaign["updated_at"])}
+
+
+class PlanningAccessView(AccessView):
+    """Planning's access read model, folded from its own directory and credentials (the
+    other services fold the same tables from planning's integration events), plus the
+    secret calendar feed addresses, which only planning serves."""
+
+    version = 1
+    tables = (*AccessView.tables,
+              Table("calendar_feeds", (("feed_id", "text"), ("member_id", "text"),
+                                       ("path", "text"), ("secret_hash", "text"),
+                                       ("created_at", "text"), ("revoked", "int")),
+                    ("feed_id",), indexes=(("secret_hash",), ("member_id",))),
+              Table("api_tokens", (("token_id", "text"), ("principal_id", "text"),
+                                   ("service_account", "int"), ("roles", "json"),
+                                   ("label", "text"), ("issued_by", "text"),
+                                   ("issued_at", "text"), ("expires_at", "text"),
+                                   ("revoked_at", "text"), ("revoked_by", "text")),
+                    ("token_id",), indexes=(("principal_id",),)))
+
+    @singledispatchmethod
+    def apply(self, domain_event: Any, sql: Sql) -> None:
+        """Other events grant nothing."""
+
+    @apply.register(Member.Registered)  # type: ignore[attr-defined]
+    @apply.register(Member.Changed)  # type: ignore[attr-defined]
+    def _member(self, event: Any, sql: Sql) -> None:
+        profile = event.profile
+        self.put_member(sql, event.member_id, profile.name, list(profile.roles),
+                        list(profile.team_ids), profile.manager_id, profile.active)
+
+    @apply.register(Team.Registered)  # type: ignore[attr-defined]
+    @apply.register(Team.Changed)  # type: ignore[attr-defined]
+    def _team(self, event: Any, sql: Sql) -> None:
+        self.put_team(sql, event.team_id, event.profile.manager_id)
+
+    @apply.register(ApiToken.Issued)  # type: ignore[attr-defined]
+    def _token_issued(self, event: Any, sql: Sql) -> None:
+        self.put_credential(sql, event.token_hash, str(event.originator_id),
+                            event.principal_id, event.service_account, list(event.roles),
+                            event.expires_at)
+        sql.execute(
+            f"INSERT INTO {self.table('api_tokens')} (token_id, principal_id, "
+            "service_account, roles, label, issued_by, issued_at, expires_at, revoked_at, "
+            "revoked_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL) "
+            "ON CONFLICT (token_id) DO NOTHING",
+            (str(event.originator_id), event.principal_id, int(event.service_account),
+             dumps(list(event.roles)), event.label, event.meta.actor,
+             event.timestamp.isoformat(),
+             event.expires_at.isoformat() if event.expires_at else None))
+
+    @apply.register(ApiToken.Revoked)  # type: ignore[attr-defined]
+    def _token_revoked(self, event: Any, sql: Sql) -> None:
+        self.revoke_credential(sql, str(event.originator_id))
+        sql.execute(f"UPDATE {self.table('api_tokens')} SET revoked_at = ?, revoked_by = ? "
+                    "WHERE token_id = ?", (event.timestamp.isoformat(), event.meta.actor,
+                                           str(event.originator_id)))
+
+    @apply.register(CalendarFeed.Created)  # type: ignore[attr-defined]
+    def _feed_created(self, event: Any, sql: Sql) -> None:
+        sql.execute(f"INSERT INTO {self.table('calendar_feeds')} (feed_id, member_id, path, "
+                    "secret_hash, created_at, revoked) VALUES (?, ?, ?, ?, ?, 0) "
+                    "ON CONFLICT (feed_id) DO NOTHING",
+                    (str(event.originator_id), event.member_id, event.target.path,
+                     event.secret_hash, event.timestamp.isoformat()))
+
+    @apply.register(CalendarFeed.Rotated)  # type: ignore[attr-defined]
+    def _feed_rotated(self, event: Any, sql: Sql) -> None:
+        sql.execute(f"UPDATE {self.table('calendar_feeds')} SET secret_hash = ? "
+                    "WHERE feed_id = ?", (event.secret_hash, str(event.originator_id)))
+
+    @apply.register(CalendarFeed.Revoked)  # type: ignore[attr-defined]
+    def _feed_revoked(self, event: Any, sql: Sql) -> None:
+        sql.execute(f"UPDATE {self.table('calendar_feeds')} SET revoked = 1 "
+                    "WHERE feed_id = ?", (str(event.originator_id),))
+
+    # --- queries -----------------------------------------------------------------------
+
+    def feed_for(self, secret_hash: str) -> dict[str, Any] | None:
+        """The live feed this secret opens (None: unknown, rotated away or revoked)."""
+        self.catch_up()
+        with self.store.transaction(commit=False) as sql:
+            return sql.one(f"SELECT * FROM {self.table('calendar_feeds')} "
+                           "WHERE secret_hash = ? AND revoked = 0", (secret_hash,))
+
+    def feeds_of(self, member_id: str) -> list[dict[str, Any]]:
+        self.catch_up()
+        with self.store.transaction(commit=False) as sql:
+            return sql.rows(f"SELECT * FROM {self.table('calendar_feeds')} "
+                            "WHERE member_id = ? ORDER BY created_at, feed_id", (member_id,))
+
+    def tokens(self, page: PageRequest = EVERYTHING) -> Page:
+        self.catch_up()
+        with self.store.transaction(commit=False) as sql:
+            found = self.select_page(sql, "api_tokens", ("issued_at", "token_id"), page)
+        return Page([{**row, "roles": loads(row["roles"]),
+                      "service_account": bool(row["service_account"])}
+                     for row in found.rows], found.next_cursor)

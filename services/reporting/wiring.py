@@ -6,6 +6,7 @@ from services.reporting import handlers, integration
 from services.reporting.api import build_router
 from services.reporting.application import ReportingApplication
 from services.reporting.views import ProgressView
+from shared.access import AccessView, with_access_handlers
 from shared.config import Settings
 from shared.runtime import ServiceParts
 
@@ -13,12 +14,14 @@ UPSTREAM = ("planning", "execution", "notification")
 
 
 def build(settings: Settings) -> ServiceParts:
-    app = ReportingApplication(settings, handlers=handlers.HANDLERS)
+    app = ReportingApplication(settings, handlers=with_access_handlers(handlers.HANDLERS))
+    access = AccessView(app)
     progress = ProgressView(app)
     return ServiceParts(
         application=app,
         router=build_router(app, progress),
         translate=integration.translate,
         upstream=UPSTREAM,
-        views=[progress],
+        views=[*[progress], access],
+        access=access,
     )
