@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from functools import singledispatchmethod
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import orjson
@@ -105,12 +105,13 @@ def on_member_registered(app: ServiceApplication, inbound: InboundEvent,
     meta = app.meta_caused_by(inbound)
     aggregate_id = uuid5(ACCESS, f"member:{member.member_id}")
     known = _pending_or_stored(app, aggregate_id, MemberAccess)
-    fields = dict(name=member.name, roles=list(member.roles), team_ids=list(member.team_ids),
-                  manager_id=member.manager_id, active=member.active, meta=meta)
     if known is None:
-        known = MemberAccess(id=aggregate_id, member_id=member.member_id, **fields)
+        known = MemberAccess(id=aggregate_id, member_id=member.member_id, name=member.name,
+                             roles=list(member.roles), team_ids=list(member.team_ids),
+                             manager_id=member.manager_id, active=member.active, meta=meta)
     else:
-        known.record(**fields)
+        known.record(member.name, list(member.roles), list(member.team_ids),
+                     member.manager_id, member.active, meta)
     processing_event.collect_events(known)
 
 
@@ -218,7 +219,7 @@ class AccessView(Projection):
 
     name = "access"
     version = 1
-    tables = (
+    tables: ClassVar[tuple[Table, ...]] = (
         Table("access_members", (("member_id", "text"), ("name", "text"), ("roles", "json"),
                                  ("team_ids", "json"), ("manager_id", "text"),
                                  ("active", "int")),

@@ -87,7 +87,9 @@ class Caller:
                reports: frozenset[str] = frozenset()) -> Caller:
         """A member with the roles their work gives them (contributor, approver, and team
         manager when they manage a team) besides ``roles``."""
-        held = {Role(role) for role in roles} | {Role.CONTRIBUTOR, Role.APPROVER}
+        held = {Role(role) for role in roles}
+        if Role.AUDITOR not in held:  # an auditor reads everything and changes nothing
+            held |= {Role.CONTRIBUTOR, Role.APPROVER}
         if managed_teams or reports:
             held.add(Role.TEAM_MANAGER)
         return cls(member_id=member_id, name=member_id, roles=frozenset(held), teams=teams,

@@ -26,8 +26,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import logs
-from shared.application import ServiceApplication
 from shared.access import AccessView
+from shared.application import ServiceApplication
 from shared.auth import Authenticator, TokenRegistry
 from shared.config import SERVICES, Settings
 from shared.health import (

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Annotated, Any, Self, TypeVar
+from typing import Annotated, Any, Literal, Self, TypeVar
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import (
     APIRouter,
     Depends,
     Header,
-    HTTPException,
     Path,
     Query,
     Request,
@@ -40,17 +40,22 @@ from services.planning.domain import (
     RoutineDefinition,
     TeamProfile,
 )
+from services.planning.domain.credentials import CalendarFeed, FeedTarget
 from services.planning.domain.team import ID_PATTERN, Day
 from services.planning.domain.text import FIRST_DATE, LAST_DATE
 from services.planning.playbook_files import playbook_from_yaml, playbook_to_yaml
 from services.planning.representations import (
     AbsenceOut,
+    ApiTokenOut,
     CalendarEntry,
+    CalendarFeedAddress,
+    CalendarFeedOut,
     CampaignOut,
     CampaignSummary,
     ClosedDay,
     GoalOut,
     GoalSummary,
+    IssuedApiToken,
     MemberOut,
     MemberSummary,
     PlaybookDiffOut,
@@ -64,14 +69,14 @@ from services.planning.representations import (
     TeamSummary,
 )
 from services.planning.views import CalendarView, CatalogView, DirectoryView
-from shared.auth import Member as AuthenticatedMember
-from shared.auth import current_member
-from shared.domain import EventMeta, InvalidCommand, NotFound, PreconditionRequired
+from shared.auth import current_caller, unauthorized
+from shared.domain import InvalidCommand, NotFound, PreconditionRequired
 from shared.http_conventions import IfMatch, created, etag, if_match_version, precondition, set_etag
 from shared.http_conventions import expected_version as version_acted_on
 from shared.paging import Paging, page_in_memory, paged
+from shared.policy import Caller, action
 
-Actor = Annotated[AuthenticatedMember, Depends(current_member)]
+Actor = Annotated[Caller, Depends(current_caller)]
 TeamId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 MemberId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 # Role, member and queue names in request bodies; bounded like the directory's ids.
@@ -100,26 +105,27 @@ FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def feed_member(
-    request: Request,
-    token: Annotated[str | None, Query(
-        description="for calendar clients that cannot send an Authorization header")] = None,
-) -> AuthenticatedMember:
-    """Bearer token, or the same token as a query parameter (calendar subscriptions)."""
-    if token is None:
-        return current_member(request)
-    member = request.app.state.tokens.member_for(token)
-    if member is None:
-        raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED,
-                            detail="unknown or revoked token")
-    return member  # type: ignore[no-any-return]
 
 
-FeedReader = Annotated[AuthenticatedMember, Depends(feed_member)]
+class IssueApiToken(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
+    principal_id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN,
+                              description="the member it acts as, or a service account's "
+                                          "name (e.g. crm-sync)")
+    label: str = Field(min_length=1, max_length=200, description="what it is for")
+    service_account: StrictBool = False
+    roles: list[Literal["integration", "auditor"]] = Field(
+        default_factory=list, max_length=2,
+        description="a service account's roles (a member's token has the member's)")
+    expires_at: dt.datetime | None = Field(default=None,
+                                           description="at most a year ahead; with offset")
 
-def attributed(member: AuthenticatedMember, reason: str | None = None) -> EventMeta:
-    return EventMeta(actor=member.member_id, reason=reason)
+    def command(self) -> commands.IssueApiToken:
+        return commands.IssueApiToken(
+            principal_id=self.principal_id, label=self.label,
+            service_account=self.service_account, roles=tuple(self.roles),
+            expires_at=self.expires_at)
 
 
 class PlanCampaign(BaseModel):
@@ -214,16 +220,18 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
 
     # --- playbooks ---------------------------------------------------------------
 
-    @router.post("/playbooks", status_code=status.HTTP_201_CREATED, tags=["playbooks"])
+    @router.post("/playbooks",
+                 openapi_extra=action("playbook.define"),
+                 status_code=status.HTTP_201_CREATED, tags=["playbooks"])
     def define_playbook(body: PlaybookSpec, member: Actor, response: Response) -> PlaybookOut:
-        playbook = app.define(body, attributed(member))
+        playbook = app.define(body, member)
         created(response, f"/playbooks/{playbook.id}")
         set_etag(response, playbook.version)
         return PlaybookOut.of(playbook)
 
     @router.post(
         "/playbooks/import", status_code=status.HTTP_201_CREATED, tags=["playbooks"],
-        openapi_extra={"requestBody": {"required": True, "content": {
+        openapi_extra={**action("playbook.define"), "requestBody": {"required": True, "content": {
             YAML_MEDIA_TYPE: {"schema": PLAYBOOK_FILE_SCHEMA}}}},
     )
     async def import_playbook(
@@ -242,7 +250,7 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
                 "expected_version: give the version this file revises (If-Match: \"N\", "
                 "or ?playbook_id=…&expected_version=N); see GET /playbooks/{id}")
         spec = playbook_from_yaml(await request.body())
-        meta = attributed(member)
+        meta = member
         if playbook_id is None:
             playbook = await run_in_threadpool(app.define, spec, meta)
         else:
@@ -253,20 +261,22 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
         set_etag(response, playbook.version)
         return PlaybookOut.of(playbook)
 
-    @router.get("/playbooks", tags=["playbooks"])
+    @router.get("/playbooks", openapi_extra=action("playbook.read"), tags=["playbooks"])
     def list_playbooks(member: Actor, page: Paging, request: Request,
                        response: Response) -> list[PlaybookSummary]:
         return [PlaybookSummary.of(row)
-                for row in paged(catalog.playbooks(page), request, response)]
+                for row in paged(app.playbooks(member, page), request, response)]
 
-    @router.get("/playbooks/{playbook_id}", tags=["playbooks"])
+    @router.get("/playbooks/{playbook_id}",
+                openapi_extra=action("playbook.read"), tags=["playbooks"])
     def get_playbook(playbook_id: UUID, member: Actor, response: Response,
                      version: Annotated[int | None, Query(ge=1)] = None) -> PlaybookOut:
-        playbook = app.playbook(playbook_id)
+        playbook = app.read_playbook(playbook_id, member)
         set_etag(response, playbook.version)
         return PlaybookOut.of(playbook, version)
 
-    @router.post("/playbooks/{playbook_id}/revisions", tags=["playbooks"])
+    @router.post("/playbooks/{playbook_id}/revisions",
+                 openapi_extra=action("playbook.revise"), tags=["playbooks"])
     def revise_playbook(playbook_id: UUID, body: PlaybookSpec, member: Actor,
                         response: Response, if_match: IfMatch = None,
                         expected_version: Annotated[int | None, Query(ge=1)] = None,
@@ -275,140 +285,153 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
         command = commands.RevisePlaybook(playbook_id, body,
                                           version_acted_on(if_match, expected_version))
         with precondition(if_match):
-            playbook = app.revise_playbook(command, attributed(member))
+            playbook = app.revise_playbook(command, member)
         set_etag(response, playbook.version)
         return PlaybookOut.of(playbook)
 
-    @router.get("/playbooks/{playbook_id}/export", tags=["playbooks"],
+    @router.get("/playbooks/{playbook_id}/export",
+                openapi_extra=action("playbook.read"), tags=["playbooks"],
                 response_class=Response,
                 responses={200: {"content": {YAML_MEDIA_TYPE: {"schema": PLAYBOOK_FILE_SCHEMA}},
                                  "description": "the playbook as a YAML file"}})
     def export_playbook(playbook_id: UUID, member: Actor,
                         version: Annotated[int | None, Query(ge=1)] = None) -> Response:
-        playbook = app.playbook(playbook_id)
+        playbook = app.read_playbook(playbook_id, member)
         spec = playbook.spec_at(version or playbook.latest_version)
         return Response(playbook_to_yaml(spec), media_type=YAML_MEDIA_TYPE,
                         headers={"ETag": etag(playbook.version)})
 
-    @router.get("/playbooks/{playbook_id}/diff", tags=["playbooks"])
+    @router.get("/playbooks/{playbook_id}/diff",
+                openapi_extra=action("playbook.read"), tags=["playbooks"])
     def diff_playbook(
         playbook_id: UUID, member: Actor,
         from_version: Annotated[int, Query(alias="from", ge=1)],
         to_version: Annotated[int, Query(alias="to", ge=1)],
     ) -> PlaybookDiffOut:
-        return PlaybookDiffOut.of(app.playbook_diff(playbook_id, from_version, to_version))
+        return PlaybookDiffOut.of(app.playbook_diff(playbook_id, from_version, to_version, member))
 
     # --- campaigns -------------------------------------------------------------------
 
-    @router.post("/campaigns", status_code=status.HTTP_201_CREATED, tags=["campaigns"])
+    @router.post("/campaigns",
+                 openapi_extra=action("campaign.plan"),
+                 status_code=status.HTTP_201_CREATED, tags=["campaigns"])
     def plan_campaign(body: PlanCampaign, member: Actor, response: Response) -> CampaignOut:
-        campaign = app.plan_campaign(body.command(), attributed(member))
+        campaign = app.plan_campaign(body.command(), member)
         created(response, f"/campaigns/{campaign.id}")
         set_etag(response, campaign.version)
         return CampaignOut.of(campaign)
 
-    @router.get("/campaigns", tags=["campaigns"])
+    @router.get("/campaigns", openapi_extra=action("campaign.read"), tags=["campaigns"])
     def list_campaigns(member: Actor, page: Paging, request: Request,
                        response: Response) -> list[CampaignSummary]:
         return [CampaignSummary.of(row)
-                for row in paged(catalog.campaigns(page), request, response)]
+                for row in paged(app.campaigns(member, page), request, response)]
 
-    @router.get("/campaigns/{campaign_id}", tags=["campaigns"])
+    @router.get("/campaigns/{campaign_id}",
+                openapi_extra=action("campaign.read"), tags=["campaigns"])
     def get_campaign(campaign_id: UUID, member: Actor, response: Response) -> CampaignOut:
-        campaign = app.campaign(campaign_id)
+        campaign = app.read_campaign(campaign_id, member)
         set_etag(response, campaign.version)
         return CampaignOut.of(campaign)
 
-    def campaign_command(use_case: Callable[[C, EventMeta], Campaign], command: C,
-                         meta: EventMeta, if_match: str | None,
+    def campaign_command(use_case: Callable[[C, Caller], Campaign], command: C,
+                         caller: Caller, if_match: str | None,
                          response: Response) -> CampaignOut:
         """A command on a campaign version: 412 when If-Match named a stale one."""
         with precondition(if_match):
-            campaign = use_case(command, meta)
+            campaign = use_case(command, caller)
         set_etag(response, campaign.version)
         return CampaignOut.of(campaign)
 
-    @router.post("/campaigns/{campaign_id}/reschedule", tags=["campaigns"])
+    @router.post("/campaigns/{campaign_id}/reschedule",
+                 openapi_extra=action("campaign.change"), tags=["campaigns"])
     def reschedule(campaign_id: UUID, body: Reschedule, member: Actor, response: Response,
                    if_match: IfMatch = None) -> CampaignOut:
         """Move the launch: every task not yet done is rescheduled; done tasks stay."""
         command = commands.RescheduleCampaign(campaign_id, body.launch_date, body.not_before,
                                               if_match_version(if_match))
-        return campaign_command(app.reschedule_campaign, command, attributed(member),
+        return campaign_command(app.reschedule_campaign, command, member,
                                 if_match, response)
 
-    @router.post("/campaigns/{campaign_id}/migrate", tags=["campaigns"])
+    @router.post("/campaigns/{campaign_id}/migrate",
+                 openapi_extra=action("campaign.change"), tags=["campaigns"])
     def migrate(campaign_id: UUID, body: Migrate, member: Actor, response: Response,
                 if_match: IfMatch = None) -> CampaignOut:
         """Follow another playbook version: only tasks not started change."""
         command = commands.MigrateCampaign(campaign_id, body.playbook_version,
                                            if_match_version(if_match))
-        return campaign_command(app.migrate_campaign, command, attributed(member),
+        return campaign_command(app.migrate_campaign, command, member,
                                 if_match, response)
 
-    @router.post("/campaigns/{campaign_id}/cancel", tags=["campaigns"])
+    @router.post("/campaigns/{campaign_id}/cancel",
+                 openapi_extra=action("campaign.change"), tags=["campaigns"])
     def cancel(campaign_id: UUID, body: Cancel, member: Actor, response: Response,
                if_match: IfMatch = None) -> CampaignOut:
         command = commands.CancelCampaign(campaign_id, body.reason,
                                           if_match_version(if_match))
         return campaign_command(app.cancel_campaign, command,
-                                attributed(member, body.reason), if_match, response)
+                                member, if_match, response)
 
-    @router.post("/campaigns/{campaign_id}/complete", tags=["campaigns"])
+    @router.post("/campaigns/{campaign_id}/complete",
+                 openapi_extra=action("campaign.change"), tags=["campaigns"])
     def complete(campaign_id: UUID, member: Actor, response: Response,
                  if_match: IfMatch = None) -> CampaignOut:
         command = commands.CompleteCampaign(campaign_id, if_match_version(if_match))
-        return campaign_command(app.complete_campaign, command, attributed(member),
+        return campaign_command(app.complete_campaign, command, member,
                                 if_match, response)
 
-    @router.post("/campaigns/{campaign_id}/goals", tags=["campaigns"])
+    @router.post("/campaigns/{campaign_id}/goals",
+                 openapi_extra=action("campaign.change"), tags=["campaigns"])
     def link_goals(campaign_id: UUID, body: LinkGoals, member: Actor, response: Response,
                    if_match: IfMatch = None) -> CampaignOut:
         command = commands.LinkGoals(campaign_id, body.goal_ids,
                                      if_match_version(if_match))
-        return campaign_command(app.link_goals, command, attributed(member),
+        return campaign_command(app.link_goals, command, member,
                                 if_match, response)
 
     # --- the year calendar -------------------------------------------------------------
 
-    @router.post("/routines", status_code=status.HTTP_201_CREATED, tags=["calendar"])
+    @router.post("/routines",
+                 openapi_extra=action("routine.define"),
+                 status_code=status.HTTP_201_CREATED, tags=["calendar"])
     def define_routine(body: RoutineDefinition, member: Actor,
                        response: Response) -> RoutineOut:
         """A recurring routine; campaigns within its horizon are planned right away."""
-        routine, _ = app.define_routine(body, attributed(member))
+        routine, _ = app.define_routine(body, member)
         created(response, f"/routines/{routine.id}")
         set_etag(response, routine.version)
         return RoutineOut.of(routine)
 
-    @router.get("/routines", tags=["calendar"])
+    @router.get("/routines", openapi_extra=action("routine.read"), tags=["calendar"])
     def list_routines(member: Actor, page: Paging, request: Request,
                       response: Response) -> list[RoutineSummary]:
         return [RoutineSummary.of(row)
-                for row in paged(catalog.routines(page), request, response)]
+                for row in paged(app.routines(member, page), request, response)]
 
-    @router.get("/routines/{routine_id}", tags=["calendar"])
+    @router.get("/routines/{routine_id}", openapi_extra=action("routine.read"), tags=["calendar"])
     def get_routine(routine_id: UUID, member: Actor, response: Response) -> RoutineOut:
-        routine = app.routine(routine_id)
+        routine = app.read_routine(routine_id, member)
         set_etag(response, routine.version)
         return RoutineOut.of(routine)
 
-    @router.post("/routines/{routine_id}/stop", tags=["calendar"])
+    @router.post("/routines/{routine_id}/stop",
+                 openapi_extra=action("routine.define"), tags=["calendar"])
     def stop_routine(routine_id: UUID, member: Actor, response: Response,
                      if_match: IfMatch = None) -> RoutineOut:
         command = commands.StopRoutine(routine_id, if_match_version(if_match))
         with precondition(if_match):
-            routine = app.stop_routine(command, attributed(member))
+            routine = app.stop_routine(command, member)
         set_etag(response, routine.version)
         return RoutineOut.of(routine)
 
-    @router.post("/routines/run", tags=["calendar"])
+    @router.post("/routines/run", openapi_extra=action("routine.run"), tags=["calendar"])
     def run_routines(member: Actor) -> RoutinesRun:
         """Plan occurrences that entered their horizon (the service also does this
         hourly by itself); safe to call any time."""
         return RoutinesRun.of(
-            app.run_routines(meta=attributed(member, "routines run on request")))
+            app.run_routines(caller=member))
 
-    @router.get("/calendar", tags=["calendar"])
+    @router.get("/calendar", openapi_extra=action("calendar.read"), tags=["calendar"])
     def calendar_query(
         member: Actor, page: Paging, request: Request, response: Response,
         first: Annotated[dt.date, Query(alias="from")],
@@ -419,8 +442,8 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
     ) -> list[CalendarEntry]:
         """Launches and tasks in a period, by team, goal and member."""
         check_period(first, last)
-        entries = calendar.entries(first, last, team_id=team_id, goal_id=goal_id,
-                                   member_id=member_id)
+        entries = app.calendar_entries(member, first, last, team_id=team_id, goal_id=goal_id,
+                                       member_id=member_id)
         return [CalendarEntry.of(row) for row in paged(
             page_in_memory(entries, CALENDAR_ORDER, page), request, response)]
 
@@ -430,7 +453,8 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
         # GET and HEAD as two operations: one operation id each in the OpenAPI document.
         for method in ("GET", "HEAD"):
             router.add_api_route(
-                path, feed(app, calendar), methods=[method], tags=["calendar"],
+                path, feed(app), methods=[method], tags=["calendar"],
+                openapi_extra=action("calendar.feed"),
                 response_class=Response, name=f"{label}_feed_{method.lower()}",
                 summary=f"{label.title()} feed (iCalendar)"
                         + (", headers only" if method == "HEAD" else ""),
@@ -438,25 +462,28 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
 
     # --- goals and KPIs -----------------------------------------------------------------
 
-    @router.post("/goals", status_code=status.HTTP_201_CREATED, tags=["goals"])
+    @router.post("/goals",
+                 openapi_extra=action("goal.define"),
+                 status_code=status.HTTP_201_CREATED, tags=["goals"])
     def define_goal(body: GoalDefinition, member: Actor, response: Response) -> GoalOut:
-        goal = app.define_goal(body, attributed(member))
+        goal = app.define_goal(body, member)
         created(response, f"/goals/{goal.id}")
         set_etag(response, goal.version)
         return GoalOut.of(goal)
 
-    @router.get("/goals", tags=["goals"])
+    @router.get("/goals", openapi_extra=action("goal.read"), tags=["goals"])
     def list_goals(member: Actor, page: Paging, request: Request,
                    response: Response) -> list[GoalSummary]:
-        return [GoalSummary.of(row) for row in paged(catalog.goals(page), request, response)]
+        return [GoalSummary.of(row) for row in paged(app.goals(member, page), request, response)]
 
-    @router.get("/goals/{goal_id}", tags=["goals"])
+    @router.get("/goals/{goal_id}", openapi_extra=action("goal.read"), tags=["goals"])
     def get_goal(goal_id: UUID, member: Actor, response: Response) -> GoalOut:
-        goal = app.goal(goal_id)
+        goal = app.read_goal(goal_id, member)
         set_etag(response, goal.version)
         return GoalOut.of(goal)
 
-    @router.post("/goals/{goal_id}/measurements", status_code=status.HTTP_201_CREATED,
+    @router.post("/goals/{goal_id}/measurements",
+                 openapi_extra=action("goal.measure"), status_code=status.HTTP_201_CREATED,
                  tags=["goals"])
     def record_measurement(goal_id: UUID, body: RecordMeasurement, member: Actor,
                            response: Response, if_match: IfMatch = None) -> GoalOut:
@@ -467,35 +494,37 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
         command = commands.RecordMeasurement(goal_id, measurement,
                                              if_match_version(if_match))
         with precondition(if_match):
-            goal = app.record_measurement(command, attributed(member))
+            goal = app.record_measurement(command, member)
         created(response, f"/goals/{goal.id}")
         set_etag(response, goal.version)
         return GoalOut.of(goal)
 
     # --- team directory ------------------------------------------------------------
 
-    @router.put("/teams/{team_id}", tags=["directory"])
+    @router.put("/teams/{team_id}", openapi_extra=action("team.register"), tags=["directory"])
     def register_team(team_id: TeamId, body: TeamProfile, member: Actor, response: Response,
                       if_match: IfMatch = None) -> TeamOut:
         """Register a team, or change it (the body is its full new state)."""
         command = commands.RegisterTeam(team_id, body, if_match_version(if_match))
         with precondition(if_match):
-            team = app.register_team(command, attributed(member))
+            team = app.register_team(command, member)
         set_etag(response, team.version)
         return TeamOut.of_team(team)
 
-    @router.get("/teams", tags=["directory"])
+    @router.get("/teams", openapi_extra=action("team.read"), tags=["directory"])
     def list_teams(member: Actor, page: Paging, request: Request,
                    response: Response) -> list[TeamSummary]:
-        return [TeamSummary.of(row) for row in paged(directory.teams(page), request, response)]
+        return [TeamSummary.of(row) for row in paged(app.teams(member, page), request, response)]
 
-    @router.get("/teams/{team_id}", tags=["directory"])
+    @router.get("/teams/{team_id}", openapi_extra=action("team.read"), tags=["directory"])
     def get_team(team_id: TeamId, member: Actor, response: Response) -> TeamDetail:
-        team = app.team(team_id)
+        team = app.read_team(team_id, member)
         set_etag(response, team.version)
-        return TeamDetail.of_team_with(team, directory.team_members(team_id))
+        return TeamDetail.of_team_with(team, [app.without_reasons(row, member) for row in
+                                              directory.team_members(team_id)])
 
-    @router.get("/teams/{team_id}/closed-days", tags=["directory"])
+    @router.get("/teams/{team_id}/closed-days",
+                openapi_extra=action("team.read"), tags=["directory"])
     def closed_days(
         team_id: TeamId, member: Actor, page: Paging, request: Request, response: Response,
         first: Annotated[dt.date, Query(alias="from")],
@@ -504,36 +533,37 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
         """Days in the period nobody in the team works, and why (weekend, public
         holiday, team closed day): what the scheduler skips."""
         check_period(first, last)
-        working = app.team(team_id).calendar()
+        working = app.read_team(team_id, member).calendar()
         days = (first + dt.timedelta(days=n) for n in range((last - first).days + 1))
         rows = [{"date": day.isoformat(), "reason": reason} for day in days
                 if (reason := working.why_closed(day)) is not None]
         return [ClosedDay.model_validate(row) for row in paged(
             page_in_memory(rows, ("date",), page), request, response)]
 
-    @router.put("/members/{member_id}", tags=["directory"])
+    @router.put("/members/{member_id}", openapi_extra=action("member.register"), tags=["directory"])
     def register_member(member_id: MemberId, body: MemberProfile, member: Actor,
                         response: Response, if_match: IfMatch = None) -> MemberOut:
         """Register a member, or change them (the body is their full new state)."""
         command = commands.RegisterMember(member_id, body, if_match_version(if_match))
         with precondition(if_match):
-            registered = app.register_member(command, attributed(member))
+            registered = app.register_member(command, member)
         set_etag(response, registered.version)
         return MemberOut.of_member(registered)
 
-    @router.get("/members", tags=["directory"])
+    @router.get("/members", openapi_extra=action("member.read"), tags=["directory"])
     def list_members(member: Actor, page: Paging, request: Request,
                      response: Response) -> list[MemberSummary]:
         return [MemberSummary.of(row)
-                for row in paged(directory.members(page), request, response)]
+                for row in paged(app.members(member, page), request, response)]
 
-    @router.get("/members/{member_id}", tags=["directory"])
+    @router.get("/members/{member_id}", openapi_extra=action("member.read"), tags=["directory"])
     def get_member(member_id: MemberId, member: Actor, response: Response) -> MemberOut:
-        found = app.member(member_id)
+        found, reasons = app.read_member(member_id, member)
         set_etag(response, found.version)
-        return MemberOut.of_member(found)
+        return MemberOut.of_member(found, reasons=reasons)
 
-    @router.post("/members/{member_id}/absences", status_code=status.HTTP_201_CREATED,
+    @router.post("/members/{member_id}/absences",
+                 openapi_extra=action("absence.record"), status_code=status.HTTP_201_CREATED,
                  tags=["directory"])
     def record_absence(member_id: MemberId, body: RecordAbsence, member: Actor,
                        response: Response, if_match: IfMatch = None) -> AbsenceOut:
@@ -541,29 +571,98 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
             member_id, body.starts_on, body.ends_on, body.backup_member_id, body.reason,
             body.spread_by_capacity, if_match_version(if_match))
         with precondition(if_match):
-            absence = app.record_absence(command, attributed(member, body.reason))
+            absence = app.record_absence(command, member)
         created(response, f"/members/{member_id}/absences/{absence.absence_id}")
         return AbsenceOut.of_absence(member_id, absence)
 
-    @router.get("/members/{member_id}/absences/{absence_id}", tags=["directory"])
+    @router.get("/members/{member_id}/absences/{absence_id}",
+                openapi_extra=action("member.read"), tags=["directory"])
     def get_absence(member_id: MemberId, absence_id: UUID, member: Actor,
                     response: Response) -> AbsenceOut:
         """One absence (what ``Location`` names after recording it); the ETag is the
         member's version, which ``If-Match`` on cancelling it takes."""
-        found = app.member(member_id)
+        found, reasons = app.read_member(member_id, member)
         if absence_id not in found.absences:
             raise NotFound(f"absence {absence_id} of member '{member_id}' not found")
         set_etag(response, found.version)
-        return AbsenceOut.of_absence(member_id, found.absences[absence_id])
+        return AbsenceOut.of_absence(member_id, found.absences[absence_id], reasons=reasons)
 
-    @router.delete("/members/{member_id}/absences/{absence_id}", tags=["directory"])
+    @router.delete("/members/{member_id}/absences/{absence_id}",
+                   openapi_extra=action("absence.record"), tags=["directory"])
     def cancel_absence(member_id: MemberId, absence_id: UUID, member: Actor,
                        response: Response, if_match: IfMatch = None) -> MemberOut:
         command = commands.CancelAbsence(member_id, absence_id, if_match_version(if_match))
         with precondition(if_match):
-            changed = app.cancel_absence(command, attributed(member))
+            changed = app.cancel_absence(command, member)
         set_etag(response, changed.version)
-        return MemberOut.of_member(changed)
+        return MemberOut.of_member(changed, reasons=app.read_member(member_id, member)[1])
+
+    # --- calendar feed addresses ------------------------------------------------------
+
+    def feed_address(request: Request, feed: CalendarFeed, secret: str) -> CalendarFeedAddress:
+        url = str(request.base_url).rstrip("/") + feed.target.path + "?" + urlencode(
+            {"key": secret})
+        return CalendarFeedAddress(feed_id=feed.id, member_id=feed.member_id,
+                                   path=feed.target.path, url=url)
+
+    @router.post("/members/{member_id}/calendar-feeds", status_code=status.HTTP_201_CREATED,
+                 tags=["calendar"], openapi_extra=action("calendar_feed.manage"))
+    def create_calendar_feed(member_id: MemberId, body: FeedTarget, member: Actor,
+                             request: Request, response: Response) -> CalendarFeedAddress:
+        """A secret address of one feed for a calendar client: it opens that feed only
+        (never the API), while its owner may read the feed; rotate or revoke it any time."""
+        feed, secret = app.create_feed(member_id, body, member)
+        created(response, f"/members/{member_id}/calendar-feeds/{feed.id}")
+        return feed_address(request, feed, secret)
+
+    @router.get("/members/{member_id}/calendar-feeds", tags=["calendar"],
+                openapi_extra=action("calendar_feed.manage"))
+    def list_calendar_feeds(member_id: MemberId, member: Actor) -> list[CalendarFeedOut]:
+        """The member's feed addresses (their secrets are never shown again)."""
+        return [CalendarFeedOut.of(row) for row in app.feeds(member_id, member)]
+
+    @router.post("/members/{member_id}/calendar-feeds/{feed_id}/rotate", tags=["calendar"],
+                 openapi_extra=action("calendar_feed.manage"))
+    def rotate_calendar_feed(member_id: MemberId, feed_id: UUID, member: Actor,
+                             request: Request) -> CalendarFeedAddress:
+        """A new secret for the feed; the old address stops working at once."""
+        feed, secret = app.rotate_feed(member_id, feed_id, member)
+        return feed_address(request, feed, secret)
+
+    @router.delete("/members/{member_id}/calendar-feeds/{feed_id}", tags=["calendar"],
+                   openapi_extra=action("calendar_feed.manage"))
+    def revoke_calendar_feed(member_id: MemberId, feed_id: UUID,
+                             member: Actor) -> CalendarFeedOut:
+        """The address stops working at once."""
+        feed = app.revoke_feed(member_id, feed_id, member)
+        return CalendarFeedOut(feed_id=feed.id, member_id=feed.member_id,
+                               path=feed.target.path, created_at=feed.created_on,
+                               revoked=feed.revoked)
+
+    # --- API tokens ------------------------------------------------------------------
+
+    @router.post("/api-tokens", status_code=status.HTTP_201_CREATED, tags=["access"],
+                 openapi_extra=action("api_token.issue"))
+    def issue_api_token(body: IssueApiToken, member: Actor,
+                        response: Response) -> IssuedApiToken:
+        """A token for a script or another system, acting as a member or as a service
+        account; its secret is in this answer only (stored as a hash). Every service
+        accepts it within seconds, and refuses it as soon as it is revoked or expires."""
+        token, secret = app.issue_token(body.command(), member)
+        created(response, f"/api-tokens/{token.id}")
+        return IssuedApiToken(**ApiTokenOut.of_token(token).model_dump(), token=secret)
+
+    @router.get("/api-tokens", tags=["access"], openapi_extra=action("api_token.read"))
+    def list_api_tokens(member: Actor, page: Paging, request: Request,
+                        response: Response) -> list[ApiTokenOut]:
+        return [ApiTokenOut.of(row) for row in paged(app.tokens(member, page), request,
+                                                     response)]
+
+    @router.delete("/api-tokens/{token_id}", tags=["access"],
+                   openapi_extra=action("api_token.revoke"))
+    def revoke_api_token(token_id: UUID, member: Actor) -> ApiTokenOut:
+        """Every service refuses the token as soon as this reaches it (seconds)."""
+        return ApiTokenOut.of_token(app.revoke_token(token_id, member))
 
     return router
 
@@ -575,27 +674,45 @@ def check_period(first: dt.date, last: dt.date) -> None:
         raise InvalidCommand(f"to: ask for at most {MAX_CALENDAR_DAYS} days at a time")
 
 
-def team_feed_of(app: PlanningApplication, calendar: CalendarView
-                 ) -> Callable[..., Response]:
-    def team_feed(team_id: TeamId, reader: FeedReader,
+FeedKey = Annotated[str | None, Query(
+    min_length=1, max_length=200,
+    description="the feed's secret address key (POST /members/{id}/calendar-feeds), for "
+                "calendar clients that cannot send an Authorization header; it opens this "
+                "feed only")]
+
+
+def feed_reader(request: Request, app: PlanningApplication, target: FeedTarget,
+                key: str | None) -> Caller:
+    """The caller behind a bearer token, or the owner of the feed's secret address."""
+    if key is None:
+        return current_caller(request)
+    try:
+        return app.feed_reader(key, target.path)
+    except NotFound as unknown:
+        raise unauthorized(str(unknown)) from None
+
+
+def team_feed_of(app: PlanningApplication) -> Callable[..., Response]:
+    def team_feed(team_id: TeamId, request: Request, key: FeedKey = None,
                   if_none_match: IfNoneMatch = None) -> Response:
         """The team's launches and tasks, a year back and two ahead."""
-        team = app.team(team_id)
+        target = FeedTarget(kind="team", id=team_id)
         first, last = _feed_window()
-        return _ics(f"{team.profile.name} (Marketflow)",
-                    calendar.entries(first, last, team_id=team_id), if_none_match)
+        title, entries = app.feed_entries(target, feed_reader(request, app, target, key),
+                                          first, last)
+        return _ics(title, entries, if_none_match)
     return team_feed
 
 
-def member_feed_of(app: PlanningApplication, calendar: CalendarView
-                   ) -> Callable[..., Response]:
-    def member_feed(member_id: MemberId, reader: FeedReader,
+def member_feed_of(app: PlanningApplication) -> Callable[..., Response]:
+    def member_feed(member_id: MemberId, request: Request, key: FeedKey = None,
                     if_none_match: IfNoneMatch = None) -> Response:
         """The member's tasks, a year back and two ahead."""
-        app.member(member_id)  # 404 for someone the directory does not know
+        target = FeedTarget(kind="member", id=member_id)
         first, last = _feed_window()
-        return _ics(f"{member_id}'s tasks (Marketflow)",
-                    calendar.entries(first, last, member_id=member_id), if_none_match)
+        title, entries = app.feed_entries(target, feed_reader(request, app, target, key),
+                                          first, last)
+        return _ics(title, entries, if_none_match)
     return member_feed
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING
+import secrets
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from services.planning import commands
@@ -33,15 +34,23 @@ from services.planning.domain import (
     team_aggregate_id,
 )
 from services.planning.domain.calendar import WorkingCalendar
+from services.planning.domain.credentials import ApiToken, CalendarFeed, FeedTarget, check_expiry
 from services.planning.domain.scheduling import Schedule, ScheduleError, schedule
+from services.planning.domain.team import AWAY
+from services.planning.policy import POLICY
+from shared.access import token_hash
 from shared.application import ServiceApplication, retry_lost_races
 from shared.domain import Aggregate, DomainError, EventMeta, InvalidCommand, NotFound, StaleVersion
+from shared.policy import Caller, Resource, access_roles
+from shared.projections import Page, PageRequest
 
 if TYPE_CHECKING:
-    from services.planning.views import CatalogView, DirectoryView
+    from services.planning.views import CalendarView, CatalogView, DirectoryView, PlanningAccessView
 
 log = logging.getLogger(__name__)
 ROUTINE_ACTOR = "system:planning-routines"
+TOKEN_PREFIX = "mfat_"
+FEED_KEY_PREFIX = "mfcal_"
 
 
 def require_version(aggregate: Aggregate | None, expected_version: int | None,
@@ -62,37 +71,66 @@ class PlanningApplication(ServiceApplication):
     """Set by the wiring: who holds which role in which team (for approvers)."""
     catalog: CatalogView | None = None
     """Set by the wiring: which routines exist."""
+    access: PlanningAccessView | None = None
+    """Set by the wiring: API tokens and calendar feed addresses."""
+    calendar: CalendarView | None = None
+
+    # --- who may ------------------------------------------------------------------
+
+    def campaign_resource(self, campaign: Campaign) -> Resource:
+        """A campaign as the policy sees it: its team's, and its people's own."""
+        people = {task.assignee_id for task in campaign.tasks} | {campaign.planned_by}
+        return Resource.of(owners=people, teams=[campaign.team_id] if campaign.team_id else [],
+                           description=f"campaign {campaign.id}")
+
+    def member_resource(self, member: Member) -> Resource:
+        return Resource.of(owners=[member.member_id], teams=member.profile.team_ids,
+                           description=f"member '{member.member_id}'")
 
     # --- playbooks ---------------------------------------------------------------
 
-    def define_playbook(self, name: str, tasks: list[TaskTemplate], meta: EventMeta) -> Playbook:
+    def define_playbook(self, name: str, tasks: list[TaskTemplate], caller: Caller) -> Playbook:
         """A playbook of one phase (the first API's shape)."""
         return self.define(PlaybookSpec(name=name, phases=[
-            {"key": "main", "title": "Main", "tasks": tasks}]), meta)
+            {"key": "main", "title": "Main", "tasks": tasks}]), caller)
 
-    def define(self, spec: PlaybookSpec, meta: EventMeta) -> Playbook:
-        playbook = define_playbook(spec, meta)
+    def define(self, spec: PlaybookSpec, caller: Caller) -> Playbook:
+        POLICY.authorize("playbook.define", caller)
+        playbook = define_playbook(spec, caller.meta())
         self.save_or_conflict(playbook)
         return playbook
 
-    def revise_playbook(self, command: commands.RevisePlaybook, meta: EventMeta) -> Playbook:
+    def revise_playbook(self, command: commands.RevisePlaybook, caller: Caller) -> Playbook:
+        POLICY.authorize("playbook.revise", caller)
         playbook = self.playbook(command.playbook_id)
         # The domain checks the version: a playbook's version is its revision number.
-        playbook.revise(command.spec, meta, command.expected_version)
+        playbook.revise(command.spec, caller.meta(), command.expected_version)
         self.save_or_conflict(playbook)
         return playbook
 
     def playbook(self, playbook_id: UUID) -> Playbook:
         return self.load(playbook_id, Playbook)
 
+    def read_playbook(self, playbook_id: UUID, caller: Caller) -> Playbook:
+        POLICY.authorize("playbook.read", caller)
+        return self.playbook(playbook_id)
+
+    def playbooks(self, caller: Caller, page: PageRequest) -> Page:
+        POLICY.authorize("playbook.read", caller)
+        assert self.catalog is not None
+        return self.catalog.playbooks(page)
+
     def playbook_diff(self, playbook_id: UUID, from_version: int,
-                      to_version: int) -> PlaybookDiff:
-        return self.playbook(playbook_id).diff(from_version, to_version)
+                      to_version: int, caller: Caller) -> PlaybookDiff:
+        return self.read_playbook(playbook_id, caller).diff(from_version, to_version)
 
     # --- campaigns -------------------------------------------------------------------
 
-    def plan_campaign(self, command: commands.PlanCampaign, meta: EventMeta) -> Campaign:
-        campaign = self.prepare_campaign(command, meta)
+    def plan_campaign(self, command: commands.PlanCampaign, caller: Caller) -> Campaign:
+        POLICY.authorize("campaign.plan", caller, Resource.of(
+            teams=[command.team_id] if command.team_id else [],
+            description=f"team '{command.team_id}'" if command.team_id else "no team"))
+        campaign = self.prepare_campaign(command, caller.meta())
         self.save_or_conflict(campaign)
         return campaign
 
@@ -122,15 +160,19 @@ class PlanningApplication(ServiceApplication):
             self._require_member(f"assignments.{role}", member_id)
         return campaign
 
-    def _campaign_at(self, campaign_id: UUID, expected_version: int | None) -> Campaign:
+    def _campaign_at(self, campaign_id: UUID, expected_version: int | None,
+                     caller: Caller) -> Campaign:
         campaign = self.campaign(campaign_id)
+        POLICY.authorize("campaign.change", caller, self.campaign_resource(campaign))
         require_version(campaign, expected_version, f"campaign {campaign_id}")
         return campaign
 
     @retry_lost_races
     def reschedule_campaign(self, command: commands.RescheduleCampaign,
-                            meta: EventMeta) -> Campaign:
-        campaign = self._campaign_at(command.campaign_id, command.expected_version)
+                            caller: Caller) -> Campaign:
+        campaign = self._campaign_at(command.campaign_id, command.expected_version,
+                                     caller)
+        meta = caller.meta()
         spec = self.playbook(campaign.playbook_id).spec_at(campaign.playbook_version)
         plan = self._schedule(spec, self._calendar_of(campaign), mode=campaign.mode,
                               anchor_date=command.launch_date, keep=campaign.done_dates(),
@@ -140,8 +182,10 @@ class PlanningApplication(ServiceApplication):
         return campaign
 
     @retry_lost_races
-    def migrate_campaign(self, command: commands.MigrateCampaign, meta: EventMeta) -> Campaign:
-        campaign = self._campaign_at(command.campaign_id, command.expected_version)
+    def migrate_campaign(self, command: commands.MigrateCampaign, caller: Caller) -> Campaign:
+        campaign = self._campaign_at(command.campaign_id, command.expected_version,
+                                     caller)
+        meta = caller.meta()
         spec = self.playbook(campaign.playbook_id).spec_at(command.playbook_version)
         plan = self._schedule(spec, self._calendar_of(campaign), mode=campaign.mode,
                               anchor_date=campaign.launch_date, keep=campaign.started_dates())
@@ -151,23 +195,29 @@ class PlanningApplication(ServiceApplication):
         return campaign
 
     @retry_lost_races
-    def cancel_campaign(self, command: commands.CancelCampaign, meta: EventMeta) -> Campaign:
-        campaign = self._campaign_at(command.campaign_id, command.expected_version)
+    def cancel_campaign(self, command: commands.CancelCampaign, caller: Caller) -> Campaign:
+        campaign = self._campaign_at(command.campaign_id, command.expected_version,
+                                     caller)
+        meta = caller.meta(command.reason)
         campaign.cancel(command.reason, meta)
         self.save_or_conflict(campaign)
         return campaign
 
     @retry_lost_races
     def complete_campaign(self, command: commands.CompleteCampaign,
-                          meta: EventMeta) -> Campaign:
-        campaign = self._campaign_at(command.campaign_id, command.expected_version)
+                          caller: Caller) -> Campaign:
+        campaign = self._campaign_at(command.campaign_id, command.expected_version,
+                                     caller)
+        meta = caller.meta()
         campaign.complete(meta)
         self.save_or_conflict(campaign)
         return campaign
 
     @retry_lost_races
-    def link_goals(self, command: commands.LinkGoals, meta: EventMeta) -> Campaign:
-        campaign = self._campaign_at(command.campaign_id, command.expected_version)
+    def link_goals(self, command: commands.LinkGoals, caller: Caller) -> Campaign:
+        campaign = self._campaign_at(command.campaign_id, command.expected_version,
+                                     caller)
+        meta = caller.meta()
         for goal_id in command.goal_ids:
             self._require_goal(goal_id)
         campaign.link_goals(list(command.goal_ids), meta)
@@ -176,6 +226,24 @@ class PlanningApplication(ServiceApplication):
 
     def campaign(self, campaign_id: UUID) -> Campaign:
         return self.load(campaign_id, Campaign)
+
+    def read_campaign(self, campaign_id: UUID, caller: Caller) -> Campaign:
+        campaign = self.campaign(campaign_id)
+        POLICY.authorize("campaign.read", caller, self.campaign_resource(campaign))
+        return campaign
+
+    def campaigns(self, caller: Caller, page: PageRequest) -> Page:
+        """Contributors and managers see the campaigns of their teams and those that
+        assign them work; a page may then hold fewer rows than asked (its cursor goes on)."""
+        scope = POLICY.authorize("campaign.read", caller)
+        assert self.catalog is not None
+        found = self.catalog.campaigns(page)
+        if scope == "all":
+            return found
+        visible = [row for row in found.rows
+                   if POLICY.allows("campaign.read", caller, self.campaign_resource(
+                       self.campaign(UUID(str(row["id"])))))]
+        return Page(visible, found.next_cursor)
 
     def _schedule(self, spec: PlaybookSpec, calendar: WorkingCalendar, **options: object
                   ) -> Schedule:
@@ -209,9 +277,13 @@ class PlanningApplication(ServiceApplication):
 
     # --- recurring routines (the year calendar) ------------------------------------
 
-    def define_routine(self, definition: RoutineDefinition, meta: EventMeta,
+    def define_routine(self, definition: RoutineDefinition, caller: Caller,
                        today: dt.date | None = None) -> tuple[Routine, list[Campaign]]:
         """The routine, and the campaigns it plans right away within its horizon."""
+        POLICY.authorize("routine.define", caller, Resource.of(
+            teams=[definition.team_id] if definition.team_id else [],
+            description=f"team '{definition.team_id}'" if definition.team_id else "no team"))
+        meta = caller.meta()
         if not self.exists(definition.playbook_id):
             raise InvalidCommand(f"playbook_id: unknown playbook {definition.playbook_id}")
         routine = define_routine(definition, meta)
@@ -228,17 +300,35 @@ class PlanningApplication(ServiceApplication):
     def routine(self, routine_id: UUID) -> Routine:
         return self.load(routine_id, Routine)
 
-    def stop_routine(self, command: commands.StopRoutine, meta: EventMeta) -> Routine:
+    def read_routine(self, routine_id: UUID, caller: Caller) -> Routine:
+        POLICY.authorize("routine.read", caller)
+        return self.routine(routine_id)
+
+    def routines(self, caller: Caller, page: PageRequest) -> Page:
+        POLICY.authorize("routine.read", caller)
+        assert self.catalog is not None
+        return self.catalog.routines(page)
+
+    def stop_routine(self, command: commands.StopRoutine, caller: Caller) -> Routine:
         routine = self.routine(command.routine_id)
+        team_id = routine.definition.team_id
+        POLICY.authorize("routine.define", caller, Resource.of(
+            teams=[team_id] if team_id else [], description=f"routine {routine.id}"))
+        meta = caller.meta()
         require_version(routine, command.expected_version, f"routine {command.routine_id}")
         routine.stop(meta)
         self.save_or_conflict(routine)
         return routine
 
     def run_routines(self, today: dt.date | None = None,
-                     meta: EventMeta | None = None) -> list[Campaign]:
+                     caller: Caller | None = None) -> list[Campaign]:
         """Plan every routine's occurrences that entered its horizon (idempotent: an
-        occurrence's campaign id is derived from the routine and the date)."""
+        occurrence's campaign id is derived from the routine and the date). Without a
+        caller, the service's own clock runs them."""
+        meta = None
+        if caller is not None:
+            POLICY.authorize("routine.run", caller)
+            meta = caller.meta("routines run on request")
         today = today or dt.date.today()
         planned: list[Campaign] = []
         routine_ids = list(self.catalog.routine_ids()) if self.catalog else []
@@ -276,16 +366,28 @@ class PlanningApplication(ServiceApplication):
 
     # --- goals and KPIs --------------------------------------------------------------
 
-    def define_goal(self, definition: GoalDefinition, meta: EventMeta) -> Goal:
-        goal = define_goal(definition, meta)
+    def define_goal(self, definition: GoalDefinition, caller: Caller) -> Goal:
+        POLICY.authorize("goal.define", caller)
+        goal = define_goal(definition, caller.meta())
         self.save_or_conflict(goal)
         return goal
 
     def goal(self, goal_id: UUID) -> Goal:
         return self.load(goal_id, Goal)
 
+    def read_goal(self, goal_id: UUID, caller: Caller) -> Goal:
+        POLICY.authorize("goal.read", caller)
+        return self.goal(goal_id)
+
+    def goals(self, caller: Caller, page: PageRequest) -> Page:
+        POLICY.authorize("goal.read", caller)
+        assert self.catalog is not None
+        return self.catalog.goals(page)
+
     def record_measurement(self, command: commands.RecordMeasurement,
-                           meta: EventMeta) -> Goal:
+                           caller: Caller) -> Goal:
+        POLICY.authorize("goal.measure", caller)
+        meta = caller.meta()
         goal = self.goal(command.goal_id)
         require_version(goal, command.expected_version, f"goal {command.goal_id}")
         goal.record_measurement(command.measurement, meta, today=dt.date.today())
@@ -294,8 +396,10 @@ class PlanningApplication(ServiceApplication):
 
     # --- team directory ------------------------------------------------------------
 
-    def register_team(self, command: commands.RegisterTeam, meta: EventMeta) -> Team:
+    def register_team(self, command: commands.RegisterTeam, caller: Caller) -> Team:
         """Register the team, or change it to this profile."""
+        POLICY.authorize("team.register", caller)
+        meta = caller.meta()
         team_id, profile = command.team_id, command.profile
         if profile.manager_id is not None and not self.exists(
                 member_aggregate_id(profile.manager_id)):
@@ -313,9 +417,32 @@ class PlanningApplication(ServiceApplication):
     def team(self, team_id: str) -> Team:
         return self.load(team_aggregate_id(team_id), Team, label=f"team '{team_id}'")
 
-    def register_member(self, command: commands.RegisterMember, meta: EventMeta) -> Member:
-        """Register the member, or change them to this profile."""
+    def read_team(self, team_id: str, caller: Caller) -> Team:
+        POLICY.authorize("team.read", caller)
+        return self.team(team_id)
+
+    def teams(self, caller: Caller, page: PageRequest) -> Page:
+        POLICY.authorize("team.read", caller)
+        assert self.directory is not None
+        return self.directory.teams(page)
+
+    def register_member(self, command: commands.RegisterMember, caller: Caller) -> Member:
+        """Register the member, or change them to this profile. Managers change their
+        teams' members and their reports; only admins give or take access roles."""
         member_id, profile = command.member_id, command.profile
+        known = self.member(member_id) if self.exists(member_aggregate_id(member_id)) else None
+        if known is not None:
+            POLICY.authorize("member.register", caller, self.member_resource(known))
+        else:
+            POLICY.authorize("member.register", caller, Resource.of(
+                owners=[member_id], teams=profile.team_ids,
+                description=f"new member '{member_id}' of teams "
+                            f"{', '.join(profile.team_ids) or '(none)'}"))
+        before = access_roles(known.profile.roles if known else [])
+        if access_roles(profile.roles) != before:
+            POLICY.authorize("member.grant_access", caller, Resource.of(
+                description=f"the access roles of '{member_id}'"))
+        meta = caller.meta()
         for team_id in profile.team_ids:
             if not self.exists(team_aggregate_id(team_id)):
                 raise InvalidCommand(f"team_ids: unknown team '{team_id}'")
@@ -360,8 +487,32 @@ class PlanningApplication(ServiceApplication):
         except NotFound:
             raise NotFound(f"member '{member_id}' not found") from None
 
-    def record_absence(self, command: commands.RecordAbsence, meta: EventMeta) -> Absence:
+    def read_member(self, member_id: str, caller: Caller) -> tuple[Member, bool]:
+        """The member, and whether the caller may see why they are away."""
+        POLICY.authorize("member.read", caller)
+        member = self.member(member_id)
+        return member, POLICY.allows("absence.read_reason", caller,
+                                     self.member_resource(member))
+
+    def members(self, caller: Caller, page: PageRequest) -> Page:
+        """The directory; absence reasons only where the caller may see them."""
+        POLICY.authorize("member.read", caller)
+        assert self.directory is not None
+        found = self.directory.members(page)
+        return Page([self.without_reasons(row, caller) for row in found.rows],
+                    found.next_cursor)
+
+    def without_reasons(self, row: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        resource = Resource.of(owners=[row["member_id"]], teams=row.get("team_ids", []))
+        if POLICY.allows("absence.read_reason", caller, resource):
+            return row
+        return {**row, "absences": [{**a, "reason": AWAY if a.get("reason") else None}
+                                    for a in row.get("absences", [])]}
+
+    def record_absence(self, command: commands.RecordAbsence, caller: Caller) -> Absence:
         member = self.member(command.member_id)
+        POLICY.authorize("absence.record", caller, self.member_resource(member))
+        meta = caller.meta()
         require_version(member, command.expected_version, f"member '{command.member_id}'")
         starts_on, ends_on, backup_id = command.starts_on, command.ends_on, \
             command.backup_member_id
@@ -377,9 +528,144 @@ class PlanningApplication(ServiceApplication):
         self.save_or_conflict(member)
         return absence
 
-    def cancel_absence(self, command: commands.CancelAbsence, meta: EventMeta) -> Member:
+    def cancel_absence(self, command: commands.CancelAbsence, caller: Caller) -> Member:
         member = self.member(command.member_id)
+        POLICY.authorize("absence.record", caller, self.member_resource(member))
+        meta = caller.meta()
         require_version(member, command.expected_version, f"member '{command.member_id}'")
         member.cancel_absence(command.absence_id, meta)
         self.save_or_conflict(member)
         return member
+
+    # --- credentials: API tokens and calendar feed addresses -----------------------------
+
+    def issue_token(self, command: commands.IssueApiToken,
+                    caller: Caller) -> tuple[ApiToken, str]:
+        """The token, and its secret: shown this once, stored only as a hash."""
+        POLICY.authorize("api_token.issue", caller)
+        check_expiry(command.expires_at, dt.datetime.now(dt.UTC))
+        if command.service_account:
+            if self.exists(member_aggregate_id(command.principal_id)):
+                raise InvalidCommand(f"principal_id: '{command.principal_id}' is a member; a "
+                                     "service account needs a name of its own")
+        else:
+            self._require_member("principal_id", command.principal_id)
+            if command.roles:
+                raise InvalidCommand("roles: a member's token acts with the member's own "
+                                     "roles; roles are for service accounts")
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = ApiToken(id=uuid4(), token_hash=token_hash(secret),
+                         principal_id=command.principal_id,
+                         service_account=command.service_account, roles=list(command.roles),
+                         label=command.label, expires_at=command.expires_at,
+                         meta=caller.meta())
+        self.save_or_conflict(token)
+        return token, secret
+
+    def revoke_token(self, token_id: UUID, caller: Caller) -> ApiToken:
+        POLICY.authorize("api_token.revoke", caller)
+        token = self.load(token_id, ApiToken, label="API token")
+        token.revoke(caller.meta())
+        self.save_or_conflict(token)
+        return token
+
+    def tokens(self, caller: Caller, page: PageRequest) -> Page:
+        POLICY.authorize("api_token.read", caller)
+        assert self.access is not None
+        return self.access.tokens(page)
+
+    def _feed_owner(self, member_id: str, caller: Caller) -> Member:
+        member = self.member(member_id)
+        POLICY.authorize("calendar_feed.manage", caller, self.member_resource(member))
+        return member
+
+    def create_feed(self, member_id: str, target: FeedTarget,
+                    caller: Caller) -> tuple[CalendarFeed, str]:
+        """A secret address for one feed, for ``member_id``'s calendar client; it opens
+        that feed only, and only while its owner may read it."""
+        self._feed_owner(member_id, caller)
+        owner = self.access.caller(member_id, member_id, frozenset(), False) \
+            if self.access else Caller.person(member_id)
+        self.authorize_feed(target, owner)
+        secret = FEED_KEY_PREFIX + secrets.token_urlsafe(32)
+        feed = CalendarFeed(id=uuid4(), member_id=member_id, target=target,
+                            secret_hash=token_hash(secret), meta=caller.meta())
+        self.save_or_conflict(feed)
+        return feed, secret
+
+    def rotate_feed(self, member_id: str, feed_id: UUID,
+                    caller: Caller) -> tuple[CalendarFeed, str]:
+        self._feed_owner(member_id, caller)
+        feed = self._feed(member_id, feed_id)
+        secret = FEED_KEY_PREFIX + secrets.token_urlsafe(32)
+        feed.rotate(token_hash(secret), caller.meta())
+        self.save_or_conflict(feed)
+        return feed, secret
+
+    def revoke_feed(self, member_id: str, feed_id: UUID, caller: Caller) -> CalendarFeed:
+        self._feed_owner(member_id, caller)
+        feed = self._feed(member_id, feed_id)
+        feed.revoke(caller.meta())
+        self.save_or_conflict(feed)
+        return feed
+
+    def feeds(self, member_id: str, caller: Caller) -> list[dict[str, Any]]:
+        self._feed_owner(member_id, caller)
+        assert self.access is not None
+        return self.access.feeds_of(member_id)
+
+    def _feed(self, member_id: str, feed_id: UUID) -> CalendarFeed:
+        feed = self.load(feed_id, CalendarFeed, label="calendar feed")
+        if feed.member_id != member_id:
+            raise NotFound(f"calendar feed {feed_id} not found")
+        return feed
+
+    def feed_reader(self, key: str, path: str) -> Caller:
+        """Who a secret feed address reads as: its owner, for its own feed only."""
+        assert self.access is not None
+        feed = self.access.feed_for(token_hash(key))
+        if feed is None or feed["path"] != path:
+            raise NotFound("unknown, rotated or revoked calendar feed address")
+        facts = self.access.member(feed["member_id"])
+        if facts is not None and not facts.active:
+            raise NotFound("unknown, rotated or revoked calendar feed address")
+        return self.access.caller(feed["member_id"], feed["member_id"], frozenset(), False)
+
+    def authorize_feed(self, target: FeedTarget, caller: Caller) -> None:
+        if target.kind == "team":
+            resource = Resource.of(teams=[target.id], description=f"team '{target.id}'")
+        else:
+            known = self.exists(member_aggregate_id(target.id))
+            resource = self.member_resource(self.member(target.id)) if known else \
+                Resource.of(owners=[target.id], description=f"member '{target.id}'")
+        POLICY.authorize("calendar.feed", caller, resource)
+
+    # --- the calendar ---------------------------------------------------------------------
+
+    def calendar_entries(self, caller: Caller, first: dt.date, last: dt.date, *,
+                         team_id: str | None = None, goal_id: UUID | None = None,
+                         member_id: str | None = None) -> list[dict[str, Any]]:
+        """Launches and tasks in a period; contributors and managers see their teams'
+        campaigns and their own tasks."""
+        scope = POLICY.authorize("calendar.read", caller)
+        assert self.calendar is not None
+        entries = self.calendar.entries(first, last, team_id=team_id, goal_id=goal_id,
+                                        member_id=member_id)
+        if scope == "all":
+            return entries
+        return [entry for entry in entries if POLICY.allows("calendar.read", caller, Resource.of(
+            owners=[entry.get("assignee_id") or ""], teams=[entry.get("team_id") or ""]))]
+
+    def feed_entries(self, target: FeedTarget, caller: Caller, first: dt.date,
+                     last: dt.date) -> tuple[str, list[dict[str, Any]]]:
+        """A feed's title and entries, for a reader the policy lets read it."""
+        assert self.calendar is not None
+        if target.kind == "team":
+            team = self.team(target.id)
+            self.authorize_feed(target, caller)
+            return (f"{team.profile.name} (Marketflow)",
+                    self.calendar.entries(first, last, team_id=target.id))
+        self.member(target.id)  # 404 for someone the directory does not know
+        self.authorize_feed(target, caller)
+        return (f"{target.id}'s tasks (Marketflow)",
+                self.calendar.entries(first, last, member_id=target.id))

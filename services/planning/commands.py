@@ -148,3 +148,12 @@ class CancelAbsence:
     member_id: str
     absence_id: UUID
     expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class IssueApiToken:
+    principal_id: str
+    label: str
+    service_account: bool = False
+    roles: tuple[str, ...] = ()
+    expires_at: dt.datetime | None = None

@@ -14,6 +14,7 @@ from services.planning.domain import (
     PlaybookSpec,
     Team,
 )
+from services.planning.domain.credentials import ApiToken
 from services.planning.domain.scheduling import backward_slots
 from shared.outbox import translate_by_type
 
@@ -140,6 +141,17 @@ def _goals_linked(event: Any) -> contract.CampaignGoalsLinked:
                                         goal_ids=event.goal_ids)
 
 
+def _token_issued(event: Any) -> contract.ApiTokenIssued:
+    return contract.ApiTokenIssued(
+        token_id=event.originator_id, token_hash=event.token_hash,
+        principal_id=event.principal_id, service_account=event.service_account,
+        roles=list(event.roles), expires_at=event.expires_at)
+
+
+def _token_revoked(event: Any) -> contract.ApiTokenRevoked:
+    return contract.ApiTokenRevoked(token_id=event.originator_id, token_hash=event.token_hash)
+
+
 translate = translate_by_type({
     Playbook.Defined: _playbook,  # type: ignore[attr-defined]
     Playbook.Revised: _playbook,  # type: ignore[attr-defined]
@@ -157,4 +169,7 @@ translate = translate_by_type({
     Member.Changed: _member,  # type: ignore[attr-defined]
     Member.AbsenceRecorded: _absence_recorded,  # type: ignore[attr-defined]
     Member.AbsenceCancelled: _absence_cancelled,  # type: ignore[attr-defined]
+    ApiToken.Issued: _token_issued,  # type: ignore[attr-defined]
+    ApiToken.Revoked: _token_revoked,  # type: ignore[attr-defined]
+    # Calendar feed addresses are planning's alone: not published.
 })

@@ -33,7 +33,9 @@ from services.planning.domain import (
     UnfitTask,
 )
 from services.planning.domain.campaign import CampaignStatus
+from services.planning.domain.credentials import ApiToken
 from services.planning.domain.goals import GoalKind
+from services.planning.domain.team import AWAY
 
 Row = Mapping[str, Any]
 
@@ -351,11 +353,15 @@ class MemberOut(MemberSummary):
     version: int = Field(description="the member's version; its ETag")
 
     @classmethod
-    def of_member(cls, member: Member) -> Self:
-        return cls(
-            member_id=member.member_id, **dict(member.profile), version=member.version,
-            absences=sorted(member.absences.values(), key=lambda a: a.starts_on),
-        )
+    def of_member(cls, member: Member, *, reasons: bool = True) -> Self:
+        """``reasons``: whether the reader may see why the member is away (others read
+        "away")."""
+        absences = sorted(member.absences.values(), key=lambda a: a.starts_on)
+        if not reasons:
+            absences = [a.model_copy(update={"reason": AWAY if a.reason else None})
+                        for a in absences]
+        return cls(member_id=member.member_id, **dict(member.profile), version=member.version,
+                   absences=absences)
 
 
 class TeamOut(TeamFields):
@@ -381,12 +387,66 @@ class AbsenceOut(Representation):
     starts_on: dt.date
     ends_on: dt.date
     backup_member_id: str | None
-    reason: str | None
+    reason: str | None = Field(description="'away' for readers who may not see why")
     spread_by_capacity: bool
 
     @classmethod
-    def of_absence(cls, member_id: str, absence: Absence) -> Self:
-        return cls(member_id=member_id, **dict(absence))
+    def of_absence(cls, member_id: str, absence: Absence, *, reasons: bool = True) -> Self:
+        shown = dict(absence)
+        if not reasons and absence.reason:
+            shown["reason"] = AWAY
+        return cls(member_id=member_id, **shown)
+
+
+class ApiTokenOut(Representation):
+    token_id: UUID
+    principal_id: str
+    service_account: bool
+    roles: list[str]
+    label: str
+    issued_by: str
+    issued_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+    revoked_by: str | None
+
+    @classmethod
+    def of(cls, row: Row) -> Self:
+        return cls.model_validate(row)
+
+    @classmethod
+    def of_token(cls, token: ApiToken) -> Self:
+        return cls(token_id=token.id, principal_id=token.principal_id,
+                   service_account=token.service_account, roles=token.roles,
+                   label=token.label, issued_by=token.issued_by, issued_at=token.created_on,
+                   expires_at=token.expires_at, revoked_at=token.revoked_at,
+                   revoked_by=token.revoked_by)
+
+
+class IssuedApiToken(ApiTokenOut):
+    token: str = Field(description="the secret: shown this once, never again; send it as "
+                                   "'Authorization: Bearer <token>'")
+
+
+class CalendarFeedOut(Representation):
+    feed_id: UUID
+    member_id: str
+    path: str = Field(description="the feed it opens")
+    created_at: dt.datetime
+    revoked: bool
+
+    @classmethod
+    def of(cls, row: Row) -> Self:
+        return cls(feed_id=row["feed_id"], member_id=row["member_id"], path=row["path"],
+                   created_at=row["created_at"], revoked=bool(row["revoked"]))
+
+
+class CalendarFeedAddress(Representation):
+    feed_id: UUID
+    member_id: str
+    path: str
+    url: str = Field(description="the secret address for a calendar client: shown this "
+                                 "once; it opens this feed only; rotate or revoke it any time")
 
 
 class ClosedDay(Representation):

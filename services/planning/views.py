@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from functools import singledispatchmethod
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from services.planning.domain import Campaign, Goal, Member, Playbook, Routine, Team
@@ -472,7 +472,7 @@ class PlanningAccessView(AccessView):
     secret calendar feed addresses, which only planning serves."""
 
     version = 1
-    tables = (*AccessView.tables,
+    tables: ClassVar[tuple[Table, ...]] = (*AccessView.tables,
               Table("calendar_feeds", (("feed_id", "text"), ("member_id", "text"),
                                        ("path", "text"), ("secret_hash", "text"),
                                        ("created_at", "text"), ("revoked", "int")),
@@ -522,7 +522,7 @@ class PlanningAccessView(AccessView):
                     "WHERE token_id = ?", (event.timestamp.isoformat(), event.meta.actor,
                                            str(event.originator_id)))
 
-    @apply.register(CalendarFeed.Created)  # type: ignore[attr-defined]
+    @apply.register(CalendarFeed.Issued)  # type: ignore[attr-defined]
     def _feed_created(self, event: Any, sql: Sql) -> None:
         sql.execute(f"INSERT INTO {self.table('calendar_feeds')} (feed_id, member_id, path, "
                     "secret_hash, created_at, revoked) VALUES (?, ?, ?, ?, ?, 0) "

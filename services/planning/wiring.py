@@ -11,7 +11,7 @@ from typing import Any
 from services.planning import handlers, integration
 from services.planning.api import build_router
 from services.planning.application import PlanningApplication
-from services.planning.views import CalendarView, CatalogView, DirectoryView
+from services.planning.views import CalendarView, CatalogView, DirectoryView, PlanningAccessView
 from shared.config import Settings
 from shared.runtime import ServiceParts
 
@@ -26,8 +26,11 @@ def build(settings: Settings) -> ServiceParts:
     catalog = CatalogView(app)
     directory = DirectoryView(app)
     calendar = CalendarView(app)
+    access = PlanningAccessView(app)
     app.directory = directory
     app.catalog = catalog
+    app.calendar = calendar
+    app.access = access
     router = build_router(app, catalog, directory, calendar)
     router.lifespan_context = routine_ticker(app)
     return ServiceParts(
@@ -35,7 +38,8 @@ def build(settings: Settings) -> ServiceParts:
         router=router,
         translate=integration.translate,
         upstream=UPSTREAM,
-        views=[catalog, directory, calendar],
+        views=[catalog, directory, calendar, access],
+        access=access,
     )
 
 

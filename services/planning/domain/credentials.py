@@ -72,7 +72,7 @@ class CalendarFeed(Aggregate):
     """One member's secret address for one feed: revocable, rotatable, and good for that
     feed only (not an API token)."""
 
-    @event("Created")
+    @event("Issued")
     def __init__(self, id: UUID, member_id: str, target: FeedTarget, secret_hash: str,
                  meta: EventMeta) -> None:
         self.member_id = member_id

@@ -17,6 +17,8 @@ from shared.domain import Aggregate, Conflict, EventMeta, InvalidCommand, NotFou
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"
 MAX_QUEUES = 100
+AWAY = "away"
+"""What readers who may not know why someone is away see as the absence's reason."""
 
 
 def _not_a_number(value: Any) -> Any:

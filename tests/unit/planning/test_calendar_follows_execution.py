@@ -11,11 +11,11 @@ from services.planning.application import PlanningApplication
 from services.planning.calendar_feed import ics_feed
 from services.planning.domain import Campaign, MemberProfile, PlaybookSpec
 from services.planning.views import CalendarView
-from shared.domain import EventMeta
+from shared.policy import Caller, Role
 from tests.harness import LAUNCH_PLAYBOOK
 from tests.unit.planning.inbound import from_execution
 
-ANNA = EventMeta(actor="anna")
+ANNA = Caller.person("anna", Role.ADMIN, Role.PLANNER)
 LAUNCH = dt.date(2027, 3, 1)
 WINDOW = (dt.date(2027, 1, 1), dt.date(2027, 4, 1))
 

@@ -15,9 +15,10 @@ from services.planning.application import PlanningApplication
 from services.planning.domain import Absence, MemberProfile, RoutineDefinition, TeamProfile
 from services.planning.integration import translate
 from services.planning.playbook_files import shipped_playbooks
-from shared.domain import EventMeta, InvalidCommand
+from shared.domain import InvalidCommand
+from shared.policy import Caller, Role
 
-ANNA = EventMeta(actor="anna")
+ANNA = Caller.person("anna", Role.ADMIN, Role.PLANNER)
 LAUNCH = dt.date(2027, 3, 1)
 
 

@@ -358,10 +358,18 @@ def test_feeds_answer_head_and_conditional_get(world: World, feed: str) -> None:
         assert unchanged.status_code == 304, matching
         assert unchanged.content == b""
         assert unchanged.headers["ETag"] == tag
-    # Calendar clients may send the token as a query parameter, conditionally too.
-    token = ANNA["Authorization"].removeprefix("Bearer ")
-    assert client.get(feed, params={"token": token},
+    # Calendar clients that cannot send a header get a secret address for this feed
+    # (never the API token in a URL), conditional requests included.
+    kind, target = feed.removeprefix("/calendar/").removesuffix(".ics").split("/")
+    address = client.post("/members/ben/calendar-feeds", headers=ANNA,
+                          json={"kind": kind.removesuffix("s"), "id": target})
+    assert address.status_code == 201, address.text
+    key = address.json()["url"].split("?key=")[1]
+    assert client.get(feed, params={"key": key},
                       headers={"If-None-Match": tag}).status_code == 304
+    token = ANNA["Authorization"].removeprefix("Bearer ")
+    assert client.get(feed, params={"token": token}).status_code == 401
+    assert client.get("/campaigns", params={"key": key}).status_code == 401
     assert client.post(f"/campaigns/{world.campaign['id']}/reschedule", headers=ANNA,
                        json={"launch_date": "2027-03-08"}).status_code == 200
     changed = client.get(feed, headers={**ANNA, "If-None-Match": tag})

@@ -19,8 +19,9 @@ from services.planning.playbook_files import shipped_playbooks
 from services.planning.wiring import build
 from shared.config import Settings
 from shared.domain import Conflict, EventMeta, StaleVersion
+from shared.policy import Caller, Role
 
-ANNA = EventMeta(actor="anna")
+ANNA = Caller.person("anna", Role.ADMIN, Role.PLANNER)
 SYSTEM = EventMeta(actor="system:planning.progress")
 
 
