@@ -253,8 +253,8 @@ class OidcVerifier:
     def warm_up(self) -> None:
         """Fetch the discovery document and the key set now (OidcProviderError if not)."""
         try:
-            self._key_client().get_signing_keys()
-        except jwt.PyJWKClientError as error:
+            self._key_client().get_jwk_set()
+        except (jwt.PyJWKClientError, jwt.PyJWKSetError) as error:
             raise OidcProviderError(f"JWKS of {self.settings.issuer}: {error}") from error
 
     async def warm_up_async(self) -> None:
@@ -319,9 +319,11 @@ class OidcVerifier:
         log.info("OIDC discovery", extra={"issuer": self.settings.issuer, "jwks_uri": jwks_uri})
         return jwks_uri
 
-    def _signing_key(self, kid: str) -> PyJWK:
+    def _signing_key(self, kid: str | None) -> PyJWK:
         client = self._key_client()
         try:
+            if kid is None:
+                return self._the_only_key(client)
             return client.get_signing_key(kid)
         except jwt.PyJWKClientConnectionError as error:
             raise OidcProviderError(f"JWKS {client.uri}: {error}") from error
@@ -332,6 +334,16 @@ class OidcVerifier:
             raise OidcProviderError(f"JWKS {client.uri}: {error}") from error
         except jwt.PyJWKSetError as error:
             raise OidcProviderError(f"JWKS {client.uri}: {error}") from error
+
+    @staticmethod
+    def _the_only_key(client: PyJWKClient) -> PyJWK:
+        """OpenID Connect Core 1.0 §10.1: a token may leave out ``kid`` while the provider
+        publishes a single signing key (oidc-provider-mock's ID tokens do)."""
+        keys = [key for key in client.get_jwk_set().keys if key.public_key_use in ("sig", None)]
+        if len(keys) != 1:
+            raise InvalidToken(f"token names no signing key (kid) and the provider publishes "
+                               f"{len(keys)}: a kid is required when there is more than one")
+        return keys[0]
 
     # -- tokens -----------------------------------------------------------------------
 
@@ -349,8 +361,8 @@ class OidcVerifier:
         if alg not in settings.algorithms:
             raise InvalidToken(_algorithm_refusal(alg, settings.algorithms))
         kid = header.get("kid")
-        if not isinstance(kid, str) or not kid:
-            raise InvalidToken("token header names no signing key (kid)")
+        if kid is not None and (not isinstance(kid, str) or not kid):
+            raise InvalidToken(f"token header's kid {_short(kid)} is not a key id")
         key = self._signing_key(kid)
         try:
             claims: dict[str, Any] = jwt.decode(

@@ -235,8 +235,22 @@ def test_unknown_kid(provider: Provider) -> None:
 
 
 def test_no_kid(provider: Provider) -> None:
-    token = jwt.encode({"sub": "anna"}, RSA_KEY.private, algorithm="RS256")
-    _refused(OidcVerifier(provider.settings()), token, "names no signing key")
+    """Without a kid the provider's only key is used; with several, a kid is required."""
+    now = int(time.time())
+    claims = {"iss": provider.issuer, "aud": AUDIENCE, "sub": "anna", "iat": now,
+              "exp": now + 300}
+    token = jwt.encode(claims, RSA_KEY.private, algorithm="RS256")
+    _refused(OidcVerifier(provider.settings()), token, "names no signing key .* publishes 2")
+    provider.keys = [RSA_KEY.jwk()]
+    assert OidcVerifier(provider.settings()).verify(token).member_id == "anna"
+    forged = jwt.encode(claims, RSA_OTHER.private, algorithm="RS256")
+    _refused(OidcVerifier(provider.settings()), forged, "signature does not verify")
+    _refused(OidcVerifier(provider.settings()), provider.token(headers={"kid": ""}),
+             "is not a key id")
+    for kid in (7, ["rsa-1"]):
+        _refused(OidcVerifier(provider.settings()),
+                 _hand_made({"alg": "RS256", "kid": kid}, claims, None),
+                 "Key ID header parameter must be a string")
 
 
 def test_wrong_issuer(provider: Provider) -> None:
