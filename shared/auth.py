@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from fastapi import HTTPException, Request, status
 
+from shared.oidc import InvalidToken, OidcIdentity, OidcProviderError
 from shared.policy import Caller, Role, access_roles
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class Member:
     member_id: str
     name: str
     roles: frozenset[Role] = frozenset()
+    service_account: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,9 @@ class Identity:
 
 
 class TokenVerifier(Protocol):
-    """An OpenID Connect access-token verifier (``shared/oidc.py``)."""
+    """An OpenID Connect access-token verifier (``shared/oidc.OidcVerifier``)."""
 
-    def identify(self, token: str) -> Identity: ...
+    def verify(self, token: str) -> OidcIdentity: ...
 
 
 class InvalidCredential(Exception):
@@ -75,7 +77,8 @@ class TokenRegistry:
         raw = json.loads(path.read_text())
         return cls({
             token: Member(member_id=entry["member_id"], name=entry.get("name", entry["member_id"]),
-                          roles=access_roles(entry.get("roles", [])))
+                          roles=access_roles(entry.get("roles", [])),
+                          service_account=bool(entry.get("service_account", False)))
             for token, entry in raw.items()
         })
 
@@ -104,12 +107,17 @@ class Authenticator:
     def identify(self, token: str) -> Identity:
         member = self.static.member_for(token)
         if member is not None:
-            return Identity(member.member_id, member.name, member.roles)
+            return Identity(member.member_id, member.name, member.roles,
+                            service_account=member.service_account)
         if looks_like_jwt(token):
             if self.oidc is None:
                 raise InvalidCredential("a JWT was sent but no OpenID Connect issuer is "
                                         "configured (MARKETFLOW_OIDC_ISSUER)")
-            return self.oidc.identify(token)
+            try:
+                verified = self.oidc.verify(token)
+            except InvalidToken as refused:
+                raise InvalidCredential(refused.reason) from None
+            return Identity(verified.member_id, verified.name, access_roles(list(verified.roles)))
         return self._api_token(token)
 
     def _api_token(self, token: str) -> Identity:
@@ -166,6 +174,10 @@ def current_caller(request: Request) -> Caller:
         caller = authenticator.caller(bearer_token(request))
     except InvalidCredential as refused:
         raise unauthorized(f"not authenticated: {refused}") from None
+    except OidcProviderError as unreachable:
+        # The provider's keys cannot be fetched: the caller is not at fault.
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            f"cannot check the sign-in now: {unreachable}") from None
     request.state.member_id = caller.member_id  # who a denial is logged against
     return caller
 

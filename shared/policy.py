@@ -166,6 +166,14 @@ class Policy:
         scopes = [grants[role] for role in caller.roles if role in grants]
         return max(scopes, key=_WIDTH.__getitem__) if scopes else None
 
+    def authorize_listing(self, action: str, caller: Caller) -> Scope:
+        """A list: any grant lets the caller ask; the use case then keeps what the scope
+        covers (their own, their teams', or all)."""
+        scope = self.scope(action, caller)
+        if scope is None:
+            raise Forbidden(self.refusal(action, caller, EVERYWHERE))
+        return scope
+
     def allows(self, action: str, caller: Caller, resource: Resource = EVERYWHERE) -> bool:
         grants = self.rule(action).grants
         return any(self._within(role, scope, caller, resource)

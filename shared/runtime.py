@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,6 +44,7 @@ from shared.health import (
 )
 from shared.http_errors import JsonBodyGuard, UnexpectedErrors, install_error_handlers
 from shared.inbox import Inbox
+from shared.oidc import OidcSettings, OidcVerifier
 from shared.openapi import PUBLIC, install_openapi
 from shared.outbox import OutboxRelay, Translator
 from shared.problems import problem_response
@@ -370,7 +372,8 @@ async def ensure_topics(settings: Settings, *topics: str) -> None:
 
 
 def create_http_app(settings: Settings, build: Builder,
-                    tokens: TokenRegistry | None = None) -> FastAPI:
+                    tokens: TokenRegistry | None = None,
+                    oidc_settings: OidcSettings | None = None) -> FastAPI:
     parts = build(settings)
     runtime = ServiceRuntime(settings, parts)
 
@@ -388,8 +391,10 @@ def create_http_app(settings: Settings, build: Builder,
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    oidc = OidcSettings.from_env(dict(os.environ)) if oidc_settings is None else oidc_settings
     app.state.authenticator = Authenticator(
-        tokens or TokenRegistry.from_file(settings.tokens_file), parts.access)
+        tokens or TokenRegistry.from_file(settings.tokens_file), parts.access,
+        OidcVerifier(oidc) if oidc else None)
     # Added first, so it runs inside BodyLimit and buffers only bounded bodies.
     app.add_middleware(JsonBodyGuard)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)

@@ -19,8 +19,8 @@ from services.notification.wiring import build as build_notification
 from services.planning.wiring import build as build_planning
 from services.reporting.wiring import build as build_reporting
 from shared.auth import Member, TokenRegistry
-from shared.policy import Role
 from shared.config import Settings
+from shared.policy import Role
 from shared.runtime import Builder, ServiceRuntime, create_http_app
 
 BUILDERS: dict[str, Builder] = {

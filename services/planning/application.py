@@ -235,7 +235,7 @@ class PlanningApplication(ServiceApplication):
     def campaigns(self, caller: Caller, page: PageRequest) -> Page:
         """Contributors and managers see the campaigns of their teams and those that
         assign them work; a page may then hold fewer rows than asked (its cursor goes on)."""
-        scope = POLICY.authorize("campaign.read", caller)
+        scope = POLICY.authorize_listing("campaign.read", caller)
         assert self.catalog is not None
         found = self.catalog.campaigns(page)
         if scope == "all":
@@ -647,7 +647,7 @@ class PlanningApplication(ServiceApplication):
                          member_id: str | None = None) -> list[dict[str, Any]]:
         """Launches and tasks in a period; contributors and managers see their teams'
         campaigns and their own tasks."""
-        scope = POLICY.authorize("calendar.read", caller)
+        scope = POLICY.authorize_listing("calendar.read", caller)
         assert self.calendar is not None
         entries = self.calendar.entries(first, last, team_id=team_id, goal_id=goal_id,
                                         member_id=member_id)
