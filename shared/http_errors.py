@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from prometheus_client import Counter
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,6 +40,9 @@ from shared.problems import (
 )
 
 log = logging.getLogger(__name__)
+DENIALS = Counter("marketflow_http_denials", "Requests refused with 403, by the action "
+                  "the policy (or 'domain-rule' for a rule of the work itself) refused",
+                  ["service", "action"])
 # "tasks.brief.title: ..." -> loc ["tasks", "brief", "title"]
 FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w-]*(?:\.[\w-]+)*): ")
 UNEXPECTED_DETAIL = "an unexpected error occurred; it has been logged"
@@ -74,9 +78,14 @@ async def domain_error(request: Request, error: Exception) -> Response:
                                 kind=INVALID_REQUEST, errors=errors)
     if isinstance(error, Forbidden):
         # Denials are an audit signal (probing, a role missing): who, what, where.
+        action = getattr(error, "action", None) or "domain-rule"
         log.warning("request denied", extra={
             "actor": getattr(request.state, "member_id", None), "method": request.method,
-            "path": printable(request.url.path), "reason": printable(str(error))})
+            "path": printable(request.url.path), "action": action,
+            "resource": printable(getattr(error, "resource", "") or request.url.path),
+            "reason": printable(str(error))})
+        DENIALS.labels(service=request.app.title.removeprefix("Marketflow "),
+                       action=action).inc()
     return problem_response(error.status_code, str(error), scope=request.scope,
                             kind=_domain_problem_type(error))
 

@@ -22,7 +22,17 @@ from enum import StrEnum
 
 from shared.domain import EventMeta, Forbidden
 
-__all__ = ["ACCESS_ROLES", "Caller", "Policy", "Resource", "Role", "Scope"]
+__all__ = ["ACCESS_ROLES", "Caller", "Denied", "Policy", "Resource", "Role", "Scope"]
+
+
+class Denied(Forbidden):
+    """The policy refuses: a 403 naming the action and the resource (logged and counted
+    by the HTTP layer)."""
+
+    def __init__(self, message: str, action: str, resource: str) -> None:
+        super().__init__(message)
+        self.action = action
+        self.resource = resource
 
 
 class Role(StrEnum):
@@ -158,7 +168,8 @@ class Policy:
             return self.rules[action]
         except KeyError:
             # Fail closed: an action nobody declared is nobody's.
-            raise Forbidden(f"{action}: not in {self.service}'s access policy") from None
+            raise Denied(f"{action}: not in {self.service}'s access policy", action,
+                         "") from None
 
     def scope(self, action: str, caller: Caller) -> Scope | None:
         """The widest scope any of the caller's roles gives on ``action``; None: none."""
@@ -171,7 +182,7 @@ class Policy:
         covers (their own, their teams', or all)."""
         scope = self.scope(action, caller)
         if scope is None:
-            raise Forbidden(self.refusal(action, caller, EVERYWHERE))
+            raise Denied(self.refusal(action, caller, EVERYWHERE), action, "")
         return scope
 
     def allows(self, action: str, caller: Caller, resource: Resource = EVERYWHERE) -> bool:
@@ -182,7 +193,8 @@ class Policy:
     def authorize(self, action: str, caller: Caller, resource: Resource = EVERYWHERE) -> Scope:
         """The scope the caller acts with; Forbidden (403) naming the action and who may."""
         if not self.allows(action, caller, resource):
-            raise Forbidden(self.refusal(action, caller, resource))
+            raise Denied(self.refusal(action, caller, resource), action,
+                         resource.description)
         scope = self.scope(action, caller)
         assert scope is not None
         return scope

@@ -23,6 +23,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -403,6 +404,13 @@ def create_http_app(settings: Settings, build: Builder,
     app.include_router(parts.router)
     install_error_handlers(app)
     install_openapi(app)
+
+    @app.get("/metrics", tags=["health"], openapi_extra=PUBLIC, response_class=Response,
+             responses={200: {"description": "Prometheus text exposition",
+                              "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}})
+    def metrics() -> Response:
+        """Prometheus metrics (so far: denials by action; see issue 15 for the rest)."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/health/live", tags=["health"], openapi_extra=PUBLIC)
     async def live() -> dict[str, str]:
