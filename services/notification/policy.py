@@ -13,11 +13,13 @@ from __future__ import annotations
 from shared.policy import Policy, Role, Scope
 
 ADMIN, PLANNER, MANAGER = Role.ADMIN, Role.PLANNER, Role.TEAM_MANAGER
-CONTRIBUTOR, APPROVER, AUDITOR = Role.CONTRIBUTOR, Role.APPROVER, Role.AUDITOR
+CONTRIBUTOR, AUDITOR = Role.CONTRIBUTOR, Role.AUDITOR
 OWN, ALL = Scope.OWN, Scope.ALL
 
-PEOPLE = (ADMIN, PLANNER, MANAGER, CONTRIBUTOR, APPROVER, AUDITOR)
-"""Whoever signs in as a person (not a service account) may have notifications."""
+PEOPLE = (ADMIN, PLANNER, MANAGER, CONTRIBUTOR, AUDITOR)
+"""Whoever signs in as a person (not a service account) may have notifications. (Not the
+approver role: its scope is the tasks an approval chain names, and every approver is a
+contributor.)"""
 
 POLICY = Policy.table("notification", {
     "notification.list": ("list one's own notifications, newest first",
