@@ -75,7 +75,9 @@ def change_of(entry: ArchivedEvent) -> CampaignChange | TaskChange | None:
 def _planned_participants(task: dict[str, Any]) -> set[tuple[str, str]]:
     """Who a planned task names: its assignee, members its approval chain names, and the
     members holding its roles in the campaign (approvers, consulted)."""
-    task_id = str(task["task_id"])
+    task_id = str(task.get("task_id") or "")
+    if not task_id:  # a planned task without an id (the benchmarks seed such) names no one
+        return set()
     members = {task.get("assignee_id")}
     members |= {step.get("member_id") for step in task.get("approval_chain") or ()}
     for holders in (task.get("role_members") or {}).values():
