@@ -1,32 +1,62 @@
-"""Notification's use cases."""
+"""Notification's use cases; each checks the access policy first (``policy.py``)."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from services.notification.domain import Notification
-from shared.application import ServiceApplication
-from shared.domain import EventMeta, Forbidden, StaleVersion
+from services.notification.policy import POLICY
+from services.notification.views import InboxView
+from shared.application import Handlers, ServiceApplication
+from shared.config import Settings
+from shared.domain import NotFound, StaleVersion
+from shared.policy import Caller, Resource
+from shared.projections import Page, PageRequest
+
+
+def _resource(notification: Notification) -> Resource:
+    return Resource.of(owners=notification.recipient_id,
+                       description=f"notification {notification.id} (to "
+                                   f"{notification.recipient_id})")
 
 
 class NotificationApplication(ServiceApplication):
-    def notification(self, notification_id: UUID, member_id: str,
-                     expected_version: int | None = None) -> Notification:
-        """The member's own notification (403 for someone else's), at the version they
-        saw when they give one."""
+    def __init__(self, settings: Settings, handlers: Handlers | None = None) -> None:
+        super().__init__(settings, handlers)
+        self.inbox = InboxView(self)
+
+    def my_notifications(self, caller: Caller, page: PageRequest | None = None) -> Page:
+        """The caller's own notifications, newest first."""
+        POLICY.authorize("notification.list", caller, Resource.of(
+            owners=caller.member_id, description=f"{caller.member_id}'s notifications"))
+        return self.inbox.for_member(caller.member_id, page)
+
+    def notification(self, notification_id: UUID, caller: Caller,
+                     expected_version: int | None = None,
+                     action: str = "notification.read") -> Notification:
+        """A notification the caller may take ``action`` on (403 otherwise), at the
+        version they saw when they give one."""
         notification = self.load(notification_id, Notification)
-        if notification.recipient_id != member_id:
-            raise Forbidden(f"notification {notification_id} belongs to "
-                            f"{notification.recipient_id}")
+        POLICY.authorize(action, caller, _resource(notification))
         if expected_version is not None and notification.version != expected_version:
             raise StaleVersion(f"notification {notification_id} changed since version "
                                f"{expected_version} (it is at version "
                                f"{notification.version} now); reload and retry")
         return notification
 
-    def mark_read(self, notification_id: UUID, meta: EventMeta,
+    def read(self, notification_id: UUID, caller: Caller) -> dict[str, Any]:
+        """The notification as the inbox shows it, once the caller may read it."""
+        self.notification(notification_id, caller)
+        row = self.inbox.get(notification_id)
+        if row is None:  # recorded in the store, so the read model has it once caught up
+            raise NotFound(f"notification {notification_id} not found")
+        return row
+
+    def mark_read(self, notification_id: UUID, caller: Caller,
                   expected_version: int | None = None) -> Notification:
-        notification = self.notification(notification_id, meta.actor, expected_version)
-        notification.mark_read(meta)
+        notification = self.notification(notification_id, caller, expected_version,
+                                         action="notification.mark_read")
+        notification.mark_read(caller.meta())
         self.save_or_conflict(notification)
         return notification

@@ -5,7 +5,6 @@ from __future__ import annotations
 from services.notification import handlers, integration
 from services.notification.api import build_router
 from services.notification.application import NotificationApplication
-from services.notification.views import InboxView
 from shared.access import AccessView, with_access_handlers
 from shared.config import Settings
 from shared.runtime import ServiceParts
@@ -16,12 +15,11 @@ UPSTREAM = ("planning", "execution")
 def build(settings: Settings) -> ServiceParts:
     app = NotificationApplication(settings, handlers=with_access_handlers(handlers.HANDLERS))
     access = AccessView(app)
-    inbox = InboxView(app)
     return ServiceParts(
         application=app,
-        router=build_router(app, inbox),
+        router=build_router(app),
         translate=integration.translate,
         upstream=UPSTREAM,
-        views=[*[inbox], access],
+        views=[app.inbox, access],
         access=access,
     )

@@ -1,4 +1,5 @@
-"""Reporting's HTTP API: progress and audit."""
+"""Reporting's HTTP API: progress and audit. Each route names its action in the access
+policy (``policy.py``); the use cases check it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.reporting.application import ReportingApplication
+from services.reporting.domain import ArchivedEvent
 from services.reporting.representations import (
     HISTORY_ORDER,
     ArchivedEventOut,
@@ -19,12 +21,12 @@ from services.reporting.representations import (
     archived_event_out,
     history_rows,
 )
-from services.reporting.views import ProgressView
-from shared.auth import Member, current_member
-from shared.domain import InvalidCommand, NotFound
+from shared.auth import current_caller
+from shared.domain import InvalidCommand
 from shared.paging import Paging, page_in_memory, paged
+from shared.policy import Caller, action
 
-Actor = Annotated[Member, Depends(current_member)]
+Actor = Annotated[Caller, Depends(current_caller)]
 AsOf = Annotated[dt.datetime | None, Query(
     description="only what had happened by this time (ISO 8601 with a UTC offset)")]
 
@@ -35,44 +37,49 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment
 
 
-def build_router(app: ReportingApplication, progress: ProgressView) -> APIRouter:
+def _moment(as_of: dt.datetime | None) -> dt.datetime | None:
+    return _aware(as_of) if as_of is not None else None
+
+
+def build_router(app: ReportingApplication) -> APIRouter:
     router = APIRouter()
 
-    def history_page(subject: UUID, as_of: dt.datetime | None, page: Paging,
+    def history_page(numbered: list[tuple[int, ArchivedEvent]], page: Paging,
                      request: Request, response: Response) -> list[ArchivedEventOut]:
         """One page of a subject's history; the next page's address in ``Link``."""
-        rows = history_rows(app.numbered_history(str(subject), _aware(as_of) if as_of
-                                                 else None))
         return [archived_event_out(row["entry"]) for row in paged(
-            page_in_memory(rows, HISTORY_ORDER, page), request, response)]
+            page_in_memory(history_rows(numbered), HISTORY_ORDER, page), request, response)]
 
-    @router.get("/campaigns/{campaign_id}/progress", tags=["reports"])
-    def campaign_progress(campaign_id: UUID, member: Actor, as_of: AsOf = None
+    @router.get("/campaigns/{campaign_id}/progress", tags=["reports"],
+                openapi_extra=action("report.progress.read"))
+    def campaign_progress(campaign_id: UUID, caller: Actor, as_of: AsOf = None
                           ) -> ProgressOut:
-        if as_of is not None:
-            return ProgressOut.model_validate(
-                app.campaign_progress_as_of(str(campaign_id), _aware(as_of)))
-        report = progress.progress(str(campaign_id))
-        if report is None:
-            raise NotFound(f"no events archived for campaign {campaign_id}")
-        return ProgressOut.model_validate(report)
+        """The campaign's progress (contributors: campaigns they take part in or of their
+        teams)."""
+        return ProgressOut.model_validate(
+            app.campaign_report(str(campaign_id), caller, _moment(as_of)))
 
-    @router.get("/campaigns/{campaign_id}/history", tags=["audit"])
-    def campaign_history(campaign_id: UUID, member: Actor, page: Paging, request: Request,
+    @router.get("/campaigns/{campaign_id}/history", tags=["audit"],
+                openapi_extra=action("report.campaign_history.read"))
+    def campaign_history(campaign_id: UUID, caller: Actor, page: Paging, request: Request,
                          response: Response, as_of: AsOf = None) -> CampaignHistoryOut:
         """Everything that happened to the campaign and its tasks, oldest first, paged."""
         return CampaignHistoryOut(campaign_id=campaign_id, events=history_page(
-            campaign_id, as_of, page, request, response))
+            app.campaign_history(str(campaign_id), caller, _moment(as_of)), page, request,
+            response))
 
-    @router.get("/tasks/{task_id}/history", tags=["audit"])
-    def task_history(task_id: UUID, member: Actor, page: Paging, request: Request,
+    @router.get("/tasks/{task_id}/history", tags=["audit"],
+                openapi_extra=action("report.task_history.read"))
+    def task_history(task_id: UUID, caller: Actor, page: Paging, request: Request,
                      response: Response, as_of: AsOf = None) -> TaskHistoryOut:
         """Everything that happened to the task, oldest first, paged."""
         return TaskHistoryOut(task_id=task_id, events=history_page(
-            task_id, as_of, page, request, response))
+            app.task_history(str(task_id), caller, _moment(as_of)), page, request,
+            response))
 
-    @router.get("/archive", tags=["audit"])
-    def archive_totals(member: Actor) -> ArchiveTotalsOut:
-        return ArchiveTotalsOut(archived_by_type=progress.totals())
+    @router.get("/archive", tags=["audit"], openapi_extra=action("report.archive.read"))
+    def archive_totals(caller: Actor) -> ArchiveTotalsOut:
+        """How many events of each type the archive holds (admins, planners, auditors)."""
+        return ArchiveTotalsOut(archived_by_type=app.archive_totals(caller))
 
     return router

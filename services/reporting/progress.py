@@ -19,6 +19,11 @@ CAMPAIGN_TASKS_REVISED = "marketflow.planning.campaign.tasks_revised.v1"
 TASK_OPENED = "marketflow.execution.task.opened.v1"
 TASK_COMPLETED = "marketflow.execution.task.completed.v1"
 TASK_CANCELLED = "marketflow.execution.task.cancelled.v1"
+TASK_ASSIGNED = "marketflow.execution.task.assigned.v1"
+TASK_STARTED = "marketflow.execution.task.started.v1"
+TASK_RETURNED = "marketflow.execution.task.returned_to_queue.v1"
+TASK_SUBMITTED = "marketflow.execution.task.submitted.v1"
+STEP_ESCALATED = "marketflow.execution.approval.step_escalated.v1"
 TASK_STATUS = {TASK_OPENED: "open", TASK_COMPLETED: "done", TASK_CANCELLED: "cancelled"}
 
 
@@ -30,6 +35,7 @@ class CampaignChange:
     name: str | None = None
     launch_date: str | None = None
     planned_tasks: int | None = None
+    team_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,8 @@ def merged(earlier: CampaignChange, later: CampaignChange) -> CampaignChange:
         name=second.name if second.name is not None else first.name,
         launch_date=second.launch_date or first.launch_date,
         planned_tasks=second.planned_tasks if second.planned_tasks is not None
-        else first.planned_tasks)
+        else first.planned_tasks,
+        team_id=second.team_id or first.team_id)
 
 
 def change_of(entry: ArchivedEvent) -> CampaignChange | TaskChange | None:
@@ -56,13 +63,51 @@ def change_of(entry: ArchivedEvent) -> CampaignChange | TaskChange | None:
     data = entry.data
     if entry.type == CAMPAIGN_PLANNED:
         return CampaignChange(entry.aggregate_version, data["name"], data["launch_date"],
-                              len(data["tasks"]))
+                              len(data["tasks"]), data.get("team_id"))
     if entry.type == CAMPAIGN_TASKS_REVISED and data.get("launch_date"):
         return CampaignChange(entry.aggregate_version, launch_date=data["launch_date"])
     status = TASK_STATUS.get(entry.type)
     if status is not None:
         return TaskChange(str(data["task_id"]), status, entry.aggregate_version)
     return None
+
+
+def _planned_participants(task: dict[str, Any]) -> set[tuple[str, str]]:
+    """Who a planned task names: its assignee, members its approval chain names, and the
+    members holding its roles in the campaign (approvers, consulted)."""
+    task_id = str(task.get("task_id") or "")
+    if not task_id:  # a planned task without an id (the benchmarks seed such) names no one
+        return set()
+    members = {task.get("assignee_id")}
+    members |= {step.get("member_id") for step in task.get("approval_chain") or ()}
+    for holders in (task.get("role_members") or {}).values():
+        members |= set(holders)
+    return {(task_id, member) for member in members if member}
+
+
+def participants_of(entry: ArchivedEvent) -> set[tuple[str, str]]:
+    """(task id, member id) for each member an archived event makes take part in its
+    campaign's work: named in the plan, assigned, starting, returning it, asked to approve
+    or escalated to. Taking part is never undone (the history stays theirs to read), so
+    the set is the same whatever order events arrive in."""
+    data = entry.data
+    if entry.type == CAMPAIGN_PLANNED:
+        tasks = data.get("tasks") or []
+    elif entry.type == CAMPAIGN_TASKS_REVISED:
+        tasks = [*(data.get("added") or []), *(data.get("updated") or [])]
+    else:
+        task_id = str(data.get("task_id") or "")
+        members: set[str | None] = set()
+        if entry.type in (TASK_ASSIGNED, TASK_STARTED):
+            members = {data.get("assignee_id"), data.get("previous_assignee_id")}
+        elif entry.type == TASK_RETURNED:
+            members = {data.get("previous_assignee_id")}
+        elif entry.type == TASK_SUBMITTED:
+            members = set(data.get("pending_approvers") or ())
+        elif entry.type == STEP_ESCALATED:
+            members = {data.get("escalated_to"), *(data.get("eligible_approvers") or ())}
+        return {(task_id, member) for member in members if member and task_id}
+    return {pair for task in tasks for pair in _planned_participants(task)}
 
 
 @dataclass

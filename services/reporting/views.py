@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from functools import singledispatchmethod
 from typing import Any
 
@@ -14,24 +15,38 @@ from services.reporting.progress import (
     campaign_of,
     change_of,
     merged,
+    participants_of,
 )
 from shared.projections import Projection, Sql, Table
 
 
+@dataclass(frozen=True)
+class CampaignAccess:
+    """What the access policy needs to know of a campaign: its team and who takes part."""
+
+    campaign_id: str
+    team_id: str | None
+    participants: frozenset[str]
+
+
 class ProgressView(Projection):
-    """Campaign progress (the rules of ``progress.CampaignProgress``) and archive totals."""
+    """Campaign progress (the rules of ``progress.CampaignProgress``), who takes part in
+    each campaign (``progress.participants_of``) and archive totals."""
 
     name = "reporting.progress"
-    version = 2
+    version = 3  # 3: campaigns' team, participants
     tables = (
         Table("progress_campaigns", (
             ("campaign_id", "text"), ("name", "text"), ("launch_date", "text"),
-            ("planned_tasks", "int"), ("campaign_version", "int"),
+            ("planned_tasks", "int"), ("campaign_version", "int"), ("team_id", "text"),
         ), ("campaign_id",)),
+        Table("progress_participants", (
+            ("campaign_id", "text"), ("task_id", "text"), ("member_id", "text"),
+        ), ("campaign_id", "task_id", "member_id"), indexes=(("task_id",), ("member_id",))),
         Table("progress_tasks", (
             ("campaign_id", "text"), ("task_id", "text"), ("status", "text"),
             ("task_version", "int"),
-        ), ("campaign_id", "task_id")),
+        ), ("campaign_id", "task_id"), indexes=(("task_id",),)),
         Table("archive_totals", (("type", "text"), ("count", "int")), ("type",)),
     )
 
@@ -45,6 +60,7 @@ class ProgressView(Projection):
         self._totals: Counter[str] = Counter()
         self._campaigns: dict[str, CampaignChange | None] = {}
         self._tasks: dict[tuple[str, str], TaskChange] = {}
+        self._participants: set[tuple[str, str, str]] = set()
 
     @singledispatchmethod
     def apply(self, domain_event: Any, sql: Sql) -> None:
@@ -61,6 +77,8 @@ class ProgressView(Projection):
         campaign_id = campaign_of(entry)
         if campaign_id is None:
             return
+        self._participants |= {(campaign_id, task_id, member_id)
+                               for task_id, member_id in participants_of(entry)}
         change = change_of(entry)
         known = self._campaigns.get(campaign_id)
         if isinstance(change, CampaignChange):
@@ -85,10 +103,10 @@ class ProgressView(Projection):
         sql.executemany(
             f"UPDATE {campaigns} SET campaign_version = ?, name = COALESCE(?, name), "
             "launch_date = COALESCE(?, launch_date), "
-            "planned_tasks = COALESCE(?, planned_tasks) "
+            "planned_tasks = COALESCE(?, planned_tasks), team_id = COALESCE(?, team_id) "
             "WHERE campaign_id = ? AND campaign_version < ?",
             [(change.version, change.name, change.launch_date, change.planned_tasks,
-              campaign_id, change.version)
+              change.team_id, campaign_id, change.version)
              for campaign_id, change in sorted(self._campaigns.items()) if change])
         sql.executemany(
             f"INSERT INTO {self.table('progress_tasks')} AS cur (campaign_id, task_id, "
@@ -97,6 +115,10 @@ class ProgressView(Projection):
             "WHERE cur.task_version < excluded.task_version",
             [(campaign_id, task_id, change.status, change.version)
              for (campaign_id, task_id), change in sorted(self._tasks.items())])
+        sql.executemany(
+            f"INSERT INTO {self.table('progress_participants')} (campaign_id, task_id, "
+            "member_id) VALUES (?, ?, ?) ON CONFLICT (campaign_id, task_id, member_id) "
+            "DO NOTHING", sorted(self._participants))
         self._forget_page()
 
     def forget(self) -> None:
@@ -119,6 +141,31 @@ class ProgressView(Projection):
             task_status={row["task_id"]: (row["status"], row["task_version"])
                          for row in tasks})
         return progress.report()
+
+    def campaign_access(self, campaign_id: str) -> CampaignAccess | None:
+        """The campaign's team and participants; None: nothing archived about it."""
+        self.catch_up()
+        with self.store.transaction(commit=False) as sql:
+            campaign = sql.one(f"SELECT team_id FROM {self.table('progress_campaigns')} "
+                               "WHERE campaign_id = ?", (campaign_id,))
+            members = sql.rows(f"SELECT DISTINCT member_id FROM "
+                               f"{self.table('progress_participants')} WHERE campaign_id = ?",
+                               (campaign_id,))
+        if campaign is None and not members:
+            return None
+        return CampaignAccess(campaign_id, campaign["team_id"] if campaign else None,
+                              frozenset(row["member_id"] for row in members))
+
+    def campaign_of_task(self, task_id: str) -> str | None:
+        """The campaign a task belongs to, as its archived events say."""
+        self.catch_up()
+        with self.store.transaction(commit=False) as sql:
+            row = (sql.one(f"SELECT campaign_id FROM {self.table('progress_tasks')} "
+                           "WHERE task_id = ?", (task_id,))
+                   or sql.one(f"SELECT campaign_id FROM "
+                              f"{self.table('progress_participants')} WHERE task_id = ?",
+                              (task_id,)))
+        return str(row["campaign_id"]) if row else None
 
     def totals(self) -> dict[str, int]:
         self.catch_up()

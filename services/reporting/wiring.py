@@ -5,7 +5,6 @@ from __future__ import annotations
 from services.reporting import handlers, integration
 from services.reporting.api import build_router
 from services.reporting.application import ReportingApplication
-from services.reporting.views import ProgressView
 from shared.access import AccessView, with_access_handlers
 from shared.config import Settings
 from shared.runtime import ServiceParts
@@ -16,12 +15,11 @@ UPSTREAM = ("planning", "execution", "notification")
 def build(settings: Settings) -> ServiceParts:
     app = ReportingApplication(settings, handlers=with_access_handlers(handlers.HANDLERS))
     access = AccessView(app)
-    progress = ProgressView(app)
     return ServiceParts(
         application=app,
-        router=build_router(app, progress),
+        router=build_router(app),
         translate=integration.translate,
         upstream=UPSTREAM,
-        views=[*[progress], access],
+        views=[app.progress, access],
         access=access,
     )

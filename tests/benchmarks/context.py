@@ -34,6 +34,8 @@ from tests.infrastructure import DEFAULT_KAFKA, delete_topics
 ROOT = Path(__file__).resolve().parents[2]
 PLANNER = EventMeta(actor="anna")
 ASSIGNEE = "ben"
+AUDITOR_TOKEN = "bench-auditor"
+"""Reads what only readers of everything may (reporting's archive totals)."""
 
 
 @dataclass
@@ -83,7 +85,10 @@ class BenchContext:
 
     def tokens_file(self) -> Path:
         path = self.workdir / "tokens.json"
-        path.write_text(json.dumps({"bench-ben": {"member_id": ASSIGNEE, "name": "Ben"}}))
+        path.write_text(json.dumps({
+            "bench-ben": {"member_id": ASSIGNEE, "name": "Ben"},
+            AUDITOR_TOKEN: {"member_id": "audrey", "name": "Audrey", "roles": ["auditor"]},
+        }))
         return path
 
     def start_service(self, service: str, namespace: str) -> tuple[subprocess.Popen[bytes], str]:

@@ -31,6 +31,7 @@ from shared.domain import EventMeta
 from shared.runtime import ensure_topics
 from tests.benchmarks.context import (
     ASSIGNEE,
+    AUDITOR_TOKEN,
     BenchContext,
     execution_app,
     following,
@@ -150,7 +151,7 @@ def http_commands(context: BenchContext, memory: dict[str, float]) -> list[Resul
 # 3. Event pipeline ----------------------------------------------------------------
 
 def _archived_execution_events(url: str) -> int:
-    response = httpx.get(f"{url}/archive", headers={"Authorization": "Bearer bench-ben"},
+    response = httpx.get(f"{url}/archive", headers={"Authorization": f"Bearer {AUDITOR_TOKEN}"},
                          timeout=30)
     counts: dict[str, int] = response.json()["archived_by_type"]
     return sum(count for kind, count in counts.items() if ".execution." in kind)

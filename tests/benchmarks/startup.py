@@ -115,7 +115,10 @@ def reporting_timelines(first_campaign: uuid.UUID) -> Iterator[Aggregate]:
                     type=f"marketflow.execution.task.{kind}.v1",
                     time=base_time + dt.timedelta(minutes=10 * index + version),
                     subject=task_id, actor=ASSIGNEE, aggregate_version=version,
-                    data={"task_id": task_id, "campaign_id": campaign_id})
+                    data={"task_id": task_id, "campaign_id": campaign_id,
+                          # The assignee takes part: they may read the campaign's progress.
+                          **({"assignee_id": ASSIGNEE} if kind in ("assigned", "started")
+                             else {})})
                 if task is None:
                     task = Timeline(id=timeline_id(task_id), subject=task_id, first=entry,
                                     meta=ARCHIVIST)

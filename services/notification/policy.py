@@ -1,0 +1,31 @@
+"""Notification's access policy: who may take each action, on what scope (``shared/policy``).
+
+A notification is its recipient's own. Every person lists and reads their own and marks
+them read; admins and auditors may read any one by id (the list is always the caller's
+own: no one browses another member's inbox); nobody marks another's notification read
+(it would say they saw it), and auditors change nothing.
+
+Checked in the use cases (``application.py``); every route names its action.
+"""
+
+from __future__ import annotations
+
+from shared.policy import Policy, Role, Scope
+
+ADMIN, PLANNER, MANAGER = Role.ADMIN, Role.PLANNER, Role.TEAM_MANAGER
+CONTRIBUTOR, AUDITOR = Role.CONTRIBUTOR, Role.AUDITOR
+OWN, ALL = Scope.OWN, Scope.ALL
+
+PEOPLE = (ADMIN, PLANNER, MANAGER, CONTRIBUTOR, AUDITOR)
+"""Whoever signs in as a person (not a service account) may have notifications. (Not the
+approver role: its scope is the tasks an approval chain names, and every approver is a
+contributor.)"""
+
+POLICY = Policy.table("notification", {
+    "notification.list": ("list one's own notifications, newest first",
+                          {role: OWN for role in PEOPLE}),
+    "notification.read": ("read one notification (admins and auditors: anyone's)",
+                          {**{role: OWN for role in PEOPLE}, ADMIN: ALL, AUDITOR: ALL}),
+    "notification.mark_read": ("mark one's own notification read",
+                               {role: OWN for role in PEOPLE if role is not AUDITOR}),
+})

@@ -1,0 +1,35 @@
+"""Reporting's access policy: who may take each action, on what scope (``shared/policy``).
+
+Reports are about campaigns. Admins, planners and auditors read every report; a team
+manager reads those of their teams' campaigns and of campaigns their reports take part
+in; a contributor reads those of campaigns they take part in (named in the plan, assigned
+a task, asked to approve one) or that belong to one of their teams. A task's history goes
+with its campaign. The archive's totals (what the whole system did) are for admins,
+planners and auditors. Reporting offers no writes: auditors change nothing here either.
+
+Checked in the use cases (``application.py``); every route names its action.
+"""
+
+from __future__ import annotations
+
+from shared.policy import Policy, Role, Scope
+
+ADMIN, PLANNER, MANAGER = Role.ADMIN, Role.PLANNER, Role.TEAM_MANAGER
+CONTRIBUTOR, AUDITOR = Role.CONTRIBUTOR, Role.AUDITOR
+TEAM, ALL = Scope.TEAM, Scope.ALL
+
+EVERYTHING = {ADMIN: ALL, PLANNER: ALL, AUDITOR: ALL}
+CAMPAIGN_READERS = {**EVERYTHING, MANAGER: TEAM, CONTRIBUTOR: TEAM}
+
+POLICY = Policy.table("reporting", {
+    "report.progress.read": ("a campaign's progress, now or as of a past time "
+                             "(contributors: campaigns they take part in or of their "
+                             "teams)", CAMPAIGN_READERS),
+    "report.campaign_history.read": ("everything that happened to a campaign and its "
+                                     "tasks (contributors: as for progress)",
+                                     CAMPAIGN_READERS),
+    "report.task_history.read": ("everything that happened to a task (contributors: "
+                                 "tasks of campaigns they take part in or of their teams)",
+                                 CAMPAIGN_READERS),
+    "report.archive.read": ("the archive's totals by event type", EVERYTHING),
+})
