@@ -79,9 +79,12 @@ async def test_routines_plan_campaigns_and_feeds_match_the_plan(
         await assert_refused(planning, "GET", "/calendar", 422, "to: must be on or after",
                              headers=ANNA, params={"from": "2027-02-01", "to": "2027-01-01"})
 
-        # A calendar client subscribes with the token in the URL.
-        response = await planning.http.get("/calendar/members/ben.ics",
-                                           params={"token": "token-ben"})
+        # A calendar client subscribes with a secret address for this feed alone.
+        address = await planning.http.post("/members/ben/calendar-feeds",
+                                           json={"kind": "member", "id": "ben"},
+                                           headers=auth("ben"))
+        assert address.status_code == 201, address.text
+        response = await planning.http.get(address.json()["url"].split("http://planning")[1])
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("text/calendar")
         feed = parse_feed(response.content)
@@ -99,7 +102,8 @@ async def test_routines_plan_campaigns_and_feeds_match_the_plan(
         launches = {start for uid, (start, _, _) in team_feed.items() if "launch-" in uid}
         assert launches == {dt.date.fromisoformat(c["launch_date"]) for c in campaigns}
         await assert_refused(planning, "GET", "/calendar/members/ben.ics", 401,
-                             "unknown or revoked token", params={"token": "forged"})
+                             "unknown, rotated or revoked calendar feed address",
+                             params={"key": "forged"})
     finally:
         await planning.stop()
 

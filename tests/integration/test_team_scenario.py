@@ -201,8 +201,9 @@ async def test_danish_team_launches_a_product_across_easter(services: Services) 
                        lambda rows: len(rows) == 4, "carla's four tasks on the calendar")
     assert {row["key"]: row["assignee_id"] for row in mine} == dict.fromkeys(tasks, "carla")
     assert await call(planning, "GET", "/calendar", params={**window, "member_id": "ben"}) == []
-    feed = await planning.http.get("/calendar/members/carla.ics",
-                                   params={"token": "token-carla"})
+    address = await call(planning, "POST", "/members/carla/calendar-feeds", "carla", 201,
+                         json={"kind": "member", "id": "carla"})
+    feed = await planning.http.get(address["url"].split("http://planning")[1])
     assert feed.status_code == 200, feed.text
     assert {f"task-{task_id}@marketflow" for task_id in ids.values()} == set(
         parse_feed(feed.content))
