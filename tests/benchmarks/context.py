@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PLANNER = EventMeta(actor="anna")
 ASSIGNEE = "ben"
 AUDITOR_TOKEN = "bench-auditor"
+PLANNER_TOKEN = "bench-pia"
+"""A planner: plans and changes campaigns (a contributor's token may not)."""
 """Reads what only readers of everything may (reporting's archive totals)."""
 
 
@@ -88,6 +90,7 @@ class BenchContext:
         path.write_text(json.dumps({
             "bench-ben": {"member_id": ASSIGNEE, "name": "Ben"},
             AUDITOR_TOKEN: {"member_id": "audrey", "name": "Audrey", "roles": ["auditor"]},
+            PLANNER_TOKEN: {"member_id": "pia", "name": "Pia", "roles": ["admin", "planner"]},
         }))
         return path
 

@@ -13,7 +13,7 @@ import pytest
 
 from services.execution.application import ExecutionApplication
 from services.execution.domain import Task
-from tests.benchmarks.context import BenchContext, execution_app, wait_for
+from tests.benchmarks.context import PLANNER_TOKEN, BenchContext, execution_app, wait_for
 from tests.harness import LAUNCH_PLAYBOOK
 
 pytestmark = pytest.mark.integration
@@ -36,7 +36,7 @@ def test_execution_killed_mid_stream_applies_every_campaign_once(context: BenchC
     namespace = context.namespace("crash")
     planning, planning_url = context.start_service("planning", namespace)
     execution, _ = context.start_service("execution", namespace)
-    headers = {"Authorization": "Bearer bench-ben"}
+    headers = {"Authorization": f"Bearer {PLANNER_TOKEN}"}
     with httpx.Client(base_url=planning_url, headers=headers, timeout=30) as client:
         client.put("/members/ben", json={"name": "Ben"}).raise_for_status()
         playbook = client.post("/playbooks", json=LAUNCH_PLAYBOOK).raise_for_status().json()
