@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 
-.PHONY: install run test unit lint contracts release-contracts bench infra-up infra-down clean
+.PHONY: install run test unit lint contracts release-contracts bench infra-up infra-down clean access-matrix
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -49,6 +49,9 @@ contracts: install
 # baseline of the compatibility test). Refuses a breaking change to a released type.
 release-contracts: install
 	$(PY) -m contracts.release
+
+access-matrix: install
+	$(PY) -m services.access_matrix
 
 infra-up:
 	deploy/local/infra.sh up

@@ -33,15 +33,19 @@ deploy/local/infra.sh up --kafka-only
 
 export MARKETFLOW_STORE=sqlite MARKETFLOW_SQLITE_DIR="$VAR/data"
 export MARKETFLOW_TOKENS_FILE="${MARKETFLOW_TOKENS_FILE:-$VAR/demo-tokens.json}"
-if [[ ! -f "$MARKETFLOW_TOKENS_FILE" ]]; then
-  # Fresh random demo tokens, kept across runs so bookmarked commands keep working.
+if [[ ! -f "$MARKETFLOW_TOKENS_FILE" ]] || ! grep -q '"roles"' "$MARKETFLOW_TOKENS_FILE"; then
+  # Fresh random demo tokens, kept across runs so bookmarked commands keep working (a
+  # file from before access roles is replaced). Anna administers and plans, Audrey
+  # audits; the others are contributors whose rights follow the directory.
   "$PY" - "$MARKETFLOW_TOKENS_FILE" <<'PYEOF'
 import json, secrets, sys
-members = {"anna": "Anna (marketing manager)", "ben": "Ben (writer)",
-           "carla": "Carla (designer)", "dave": "Dave (web)", "erin": "Erin (brand)",
-           "lee": "Lee (legal)"}
-tokens = {f"mf_{member}_{secrets.token_urlsafe(12)}": {"member_id": member, "name": name}
-          for member, name in members.items()}
+members = {"anna": ("Anna (marketing manager)", ["admin", "planner"]),
+           "ben": ("Ben (writer)", []), "carla": ("Carla (designer)", []),
+           "dave": ("Dave (web)", []), "erin": ("Erin (brand)", []),
+           "lee": ("Lee (legal)", []), "audrey": ("Audrey (auditor)", ["auditor"])}
+tokens = {f"mf_{member}_{secrets.token_urlsafe(12)}":
+          {"member_id": member, "name": name, "roles": roles}
+          for member, (name, roles) in members.items()}
 with open(sys.argv[1], "w") as f:
     json.dump(tokens, f, indent=2)
 PYEOF
@@ -86,7 +90,11 @@ for token, m in json.load(open(sys.argv[1])).items(): print(f'  {m[\"member_id\"
 
 Demo campaign $campaign, for example:
   curl -H "Authorization: Bearer <ben's token>" 'http://127.0.0.1:${PORTS[execution]}/tasks?assignee=me'
-  curl -H "Authorization: Bearer <any token>" http://127.0.0.1:${PORTS[reporting]}/campaigns/$campaign/progress
+  curl -H "Authorization: Bearer <audrey's token>" http://127.0.0.1:${PORTS[reporting]}/campaigns/$campaign/progress
+  curl -X POST -H "Authorization: Bearer <ben's token>" -H 'Content-Type: application/json' \
+       -d '{"kind": "member", "id": "ben"}' http://127.0.0.1:${PORTS[planning]}/members/ben/calendar-feeds
+                                           (a secret calendar address for ben's feed alone)
+Who may do what: the access matrix in README.md.
 
 Press Ctrl-C to stop.
 INFO

@@ -20,7 +20,8 @@ DEMO_CAMPAIGN = "Demo: spring product launch"
 DEMO_TEAM = "marketing-fi"
 TEAM = {"name": "Marketing Finland", "country": "FI", "queues": ["content", "web"]}
 MEMBERS = {
-    "anna": {"name": "Anna (marketing manager)", "roles": ["marketing-manager", "editor"]},
+    "anna": {"name": "Anna (marketing manager)",
+             "roles": ["admin", "planner", "marketing-manager", "editor"]},
     "ben": {"name": "Ben (writer)", "roles": ["writer"], "manager_id": "anna"},
     "carla": {"name": "Carla (designer)", "roles": ["designer", "brand"],
               "manager_id": "anna"},
@@ -29,6 +30,8 @@ MEMBERS = {
     # A second brand approver and a legal one: nobody approves their own work.
     "erin": {"name": "Erin (brand)", "roles": ["brand"], "manager_id": "anna"},
     "lee": {"name": "Lee (legal)", "roles": ["legal"], "manager_id": "anna"},
+    # Reads every report and the audit trail; changes nothing.
+    "audrey": {"name": "Audrey (auditor)", "roles": ["auditor"]},
 }
 
 
