@@ -195,8 +195,12 @@ class ExecutionApplication(ServiceApplication):
         return self.board.approvals_inbox(approver_id, self.today(), page)
 
     def queue(self, caller: Caller, queue: str, page: PageRequest | None = None) -> Page:
+        # Those who may claim from it see it: its teams' members, and the holders of the
+        # role a queue is named after (a task's queue is its role unless planned otherwise).
+        holders = self.directory.role_holders([queue], None).get(queue, [])
         POLICY.authorize("queue.read", caller, Resource.of(
-            teams=[*self.directory.teams_owning(queue), queue], description=f"queue {queue}"))
+            owners=holders, teams=[*self.directory.teams_owning(queue), queue],
+            description=f"queue {queue}"))
         return self.board.queue(queue, self.today(), page)
 
     def campaign_board(self, caller: Caller, campaign_id: UUID) -> dict[str, Any]:

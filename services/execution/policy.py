@@ -5,7 +5,8 @@ action (``x-marketflow-action``). What a resource's scope means here:
 - a task: *own* is its assignee's; its *team* is the campaign's team and the teams owning
   its queue; its *approvers* are the members its approval chain (or its consulted roles)
   may ask: those the task resolved and those holding a chain role in the directory now;
-- a queue's team: the teams owning it (or the team it is named after);
+- a queue: *own* for the holders of the role it is named after, its teams those owning
+  it (or the team it is named after): who may claim from it;
 - a campaign's board: *own* for members holding one of its tasks, its team the campaign's;
 - a member (WIP limit, approvals inbox, absence): *own* is theirs, their teams, and for
   team managers the members reporting to them.

@@ -143,6 +143,9 @@ async def test_a_contributor_sees_their_own_and_their_teams_work_only(world: Wor
     assert await world.keys("dave", f"/tasks?campaign_id={world.fi_campaign}") == []
     assert await world.keys("ben", "/tasks") == ["brief", "queued", "visual"]
     assert await world.keys("ben", "/queues/content") == ["queued"]
+    # A queue named after a role is its holders' too (they may claim from it).
+    assert await world.status("dave", "GET", "/queues/writer") == 200
+    await world.refused("carla", "GET", "/queues/writer")
     assert await world.status("ben", "GET", f"/campaigns/{world.fi_campaign}/board") == 200
     assert await world.status("ben", "GET", f"/tasks/{world.visual}") == 200
     assert await world.status("ben", "POST", f"/tasks/{world.visual}/comments",
