@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -226,7 +227,8 @@ async def test_queue_claims_respect_the_wip_limit(
         return rows if len(rows) == 3 else None
 
     for member in ("anna", "ben", "carla"):  # other partitions than the campaign's
-        await eventually(lambda m=member: _member_known(execution, m), what=f"{member} known")
+        await eventually(functools.partial(_member_known, execution, member),
+                         what=f"{member} known")
     await eventually(queue, what="three tasks in the content queue")  # ben's team's queue
     await assert_refused(execution, "PUT", "/members/ben/wip-limit", 403,
                          "ben may not member.set_wip_limit",

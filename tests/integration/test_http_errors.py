@@ -57,7 +57,7 @@ async def test_malformed_requests_name_the_problem(planning: RunningService) -> 
                                           "offset_days": 0}]}
     await assert_refused(planning, "POST", "/playbooks", 422, "key", json=bad_task,
                          headers=auth("anna"))
-    twice = {"name": "Twice", "tasks": [LAUNCH_PLAYBOOK["tasks"][0]] * 2}  # type: ignore[index]
+    twice = {"name": "Twice", "tasks": [LAUNCH_PLAYBOOK["tasks"][0]] * 2}
     await assert_refused(planning, "POST", "/playbooks", 422, "duplicate task keys brief",
                          json=twice, headers=auth("anna"))
     await assert_refused(planning, "POST", "/playbooks", 422, "name: must not be blank",
