@@ -7,9 +7,12 @@ Who holds a role is resolved from execution's copy of the directory at the time 
 (a task opening, a submission, a claim, an approval, an absence's hand-over), so the
 directory's changes reach running campaigns.
 
-Access: planners (role ``planner`` or ``manager``), the campaign's planner and the
-manager of the team whose work it is may manage a task (reassign, block, unblock,
-cancel); planners and a member's managers (theirs, or their team's) set WIP limits.
+Access: every use case a person takes starts by asking execution's policy
+(``services/execution/policy.py``) whether the caller may take that action on that task,
+queue, board, member or absence; reads are scoped the same way (lists are filtered to
+what the caller may see). Event handlers (reactions to planning) are the system acting
+and are not guarded. The domain keeps its own invariants (only the assignee does the
+work, only an approver of the current step decides it, separation of duties).
 """
 
 from __future__ import annotations
@@ -43,7 +46,9 @@ from services.execution.domain.directory import (
     team_aggregate_id,
 )
 from services.execution.domain.task import WORK_IN_PROGRESS_STATES, ReviewTarget, TaskState
-from services.execution.views import AbsenceView, DirectoryView, TaskBoardView
+from services.execution.policy import POLICY
+from services.execution.views import AbsenceView, DirectoryView, TaskBoardView, TaskVisibility
+from shared.access import AccessView
 from shared.application import Handlers, ServiceApplication, retry_lost_races
 from shared.config import Settings
 from shared.domain import (
@@ -55,6 +60,8 @@ from shared.domain import (
     NotFound,
     StaleVersion,
 )
+from shared.policy import Caller, Resource, Role, Scope
+from shared.projections import Page, PageRequest
 
 log = logging.getLogger(__name__)
 ABSENCE_CLOCK = "system:execution.absence-clock"
@@ -62,6 +69,12 @@ ABSENCE_CLOCK = "system:execution.absence-clock"
 
 def utc_today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
+
+
+def _check_version(task: Task, expected_version: int | None) -> None:
+    if expected_version is not None and task.version != expected_version:
+        raise StaleVersion(f"task {task.id} changed since version {expected_version} (it is "
+                           f"at version {task.version} now); reload and retry")
 
 
 class _Loads:
@@ -113,20 +126,120 @@ class ExecutionApplication(ServiceApplication):
         self.board = TaskBoardView(self)
         self.absences = AbsenceView(self)
         self.directory = DirectoryView(self)
+        self.access = AccessView(self)
+        """Who callers are (roles, teams, managers), folded from planning's directory."""
 
     # --- reading -----------------------------------------------------------------------
 
     def task(self, task_id: UUID, expected_version: int | None = None) -> Task:
         task = self.load(task_id, Task, label="task")
-        if expected_version is not None and task.version != expected_version:
-            raise StaleVersion(f"task {task_id} changed since version {expected_version} (it is "
-                           f"at version {task.version} now); reload and retry")
+        _check_version(task, expected_version)
         return task
 
     def task_with_history(self, task_id: UUID) -> tuple[Task, list[Any]]:
         """The task and every stored event of it up to that version, oldest first."""
         task = self.task(task_id)
         return task, list(self.repository.event_store.get(task_id, lte=task.version))
+
+    def caller(self, member_id: str, *roles: Role) -> Caller:
+        """``member_id`` as the directory knows them (for callers inside the service and
+        tests; the HTTP edge gets callers from the authenticator)."""
+        return self.access.caller(member_id, member_id, frozenset(roles), False)
+
+    # --- reads, scoped by the policy ----------------------------------------------------
+
+    def read_task(self, caller: Caller, task_id: UUID) -> tuple[Task, list[Any]]:
+        """The task and its history (403 outside the caller's scope)."""
+        task, history = self.task_with_history(task_id)
+        POLICY.authorize("task.read", caller, self.task_resource(task))
+        return task, history
+
+    def list_tasks(self, caller: Caller, *, assignee_id: str | None = None,
+                   campaign_id: UUID | None = None, status: str | None = None,
+                   page: PageRequest | None = None) -> Page:
+        """Tasks matching the filters, among those the caller may see."""
+        return self.board.query(today=self.today(), assignee_id=assignee_id,
+                                campaign_id=campaign_id, status=status, page=page,
+                                visible=self.visible_tasks(caller))
+
+    def visible_tasks(self, caller: Caller) -> TaskVisibility | None:
+        """Which tasks ``task.read`` lets the caller see, as the board can filter them
+        (None: all), by the same rules as ``Policy.authorize`` on one task."""
+        grants = POLICY.rule("task.read").grants
+        held = {role: grants[role] for role in caller.roles if role in grants}
+        if not held:
+            raise Forbidden(POLICY.refusal("task.read", caller, Resource()))
+        if Scope.ALL in held.values():
+            return None
+        assignees, as_approver = {caller.member_id}, False
+        teams: set[str] = set()
+        for role, scope in held.items():
+            if role is Role.APPROVER:
+                as_approver = True
+            elif scope is Scope.TEAM and role is Role.TEAM_MANAGER:
+                teams |= caller.managed_teams
+                assignees |= caller.reports
+            elif scope is Scope.TEAM:
+                teams |= caller.teams
+        return TaskVisibility(
+            assignees=frozenset(assignees), teams=frozenset(teams),
+            queues=frozenset(teams | self.directory.queues_of(sorted(teams))),
+            approver=caller.member_id if as_approver else None)
+
+    def approvals_inbox(self, caller: Caller, approver_id: str,
+                        page: PageRequest | None = None) -> Page:
+        member = self.member(approver_id)
+        POLICY.authorize("approval.inbox", caller, Resource.of(
+            owners=approver_id, teams=member.team_ids if member else (),
+            description=f"{approver_id}'s approvals"))
+        return self.board.approvals_inbox(approver_id, self.today(), page)
+
+    def queue(self, caller: Caller, queue: str, page: PageRequest | None = None) -> Page:
+        # Those who may claim from it see it: its teams' members, and the holders of the
+        # role a queue is named after (a task's queue is its role unless planned otherwise).
+        holders = self.directory.role_holders([queue], None).get(queue, [])
+        POLICY.authorize("queue.read", caller, Resource.of(
+            owners=holders, teams=[*self.directory.teams_owning(queue), queue],
+            description=f"queue {queue}"))
+        return self.board.queue(queue, self.today(), page)
+
+    def campaign_board(self, caller: Caller, campaign_id: UUID) -> dict[str, Any]:
+        """The campaign's tasks by state, for its team and the members holding one."""
+        if not self.board.campaign_tasks(campaign_id):
+            raise NotFound(f"campaign {campaign_id} not found: execution has no task of it")
+        assignees, teams = self.board.campaign_people(campaign_id)
+        POLICY.authorize("campaign.board", caller, Resource.of(
+            owners=assignees, teams=teams, description=f"campaign {campaign_id}"))
+        return self.board.campaign_board(campaign_id, self.today())
+
+    def list_absences(self, caller: Caller, member_id: str | None = None,
+                      page: PageRequest | None = None) -> Page:
+        """Absences; the reason only where ``absence.read_reason`` allows ('away' else)."""
+        POLICY.authorize("absence.read", caller)
+        found = self.absences.list_absences(member_id, page)
+        return Page([self._absence_for(caller, row) for row in found.rows],
+                    found.next_cursor)
+
+    def absence(self, caller: Caller, absence_id: UUID) -> dict[str, Any]:
+        POLICY.authorize("absence.read", caller)
+        found = self.absences.get(absence_id)
+        if found is None:
+            raise NotFound(f"absence {absence_id} not found")
+        return self._absence_for(caller, found)
+
+    def _absence_for(self, caller: Caller, absence: dict[str, Any]) -> dict[str, Any]:
+        reason, away = absence.get("reason"), absence["member_id"]
+        if not reason or POLICY.scope("absence.read_reason", caller) is Scope.ALL:
+            return absence
+        member = self.member(away)
+        if POLICY.allows("absence.read_reason", caller, Resource.of(
+                owners=away, teams=member.team_ids if member else ())):
+            return absence
+        # Moves say why too (the absence's description): the reason goes from them.
+        hidden = f" ({reason})"
+        return {**absence, "reason": "away",
+                "moved": [{**move, "reason": (move["reason"] or "").replace(hidden, "")
+                           or None} for move in absence["moved"]]}
 
     def member(self, member_id: str) -> TeamMember | None:
         aggregate_id = member_aggregate_id(member_id)
@@ -146,34 +259,42 @@ class ExecutionApplication(ServiceApplication):
                                  "team directory")
         return member
 
-    def is_planner(self, member_id: str) -> bool:
-        member = self.member(member_id)
-        return member is not None and member.is_planner
-
-    # --- who may manage whose work ------------------------------------------------------
+    # --- what the policy sees of a task ---------------------------------------------------
 
     def teams_of_task(self, task: Task) -> list[str]:
-        """The campaign's team, and the teams owning the task's queue."""
+        """The campaign's team, and the teams owning the task's queue (a queue belongs to
+        the teams listing it, or is named after its team)."""
         teams = [task.team_id] if task.team_id else []
-        return teams + [team for team in self.directory.teams_owning(task.queue)
-                        if team not in teams]
+        owning = [*self.directory.teams_owning(task.queue), task.queue]
+        return teams + [team for team in owning if team not in teams]
 
-    def may_manage(self, task: Task, actor: str) -> bool:
-        if self.is_planner(actor) or actor == task.planned_by:
-            return True
-        return bool(self.directory.teams_managed_by(actor) & set(self.teams_of_task(task)))
+    def _holders_now(self, task: Task, roles: list[str]) -> set[str]:
+        """Who holds ``roles`` for ``task``: as it last resolved them, and as the
+        directory says now."""
+        found = {member for role in roles for member in task.role_members.get(role, [])}
+        directory, _ = self.directory_now(roles, task.team_id, set())
+        return found | {member for members in directory.values() for member in members}
 
-    def require_manager_of(self, task: Task, actor: str, verb: str) -> None:
-        if not self.may_manage(task, actor):
-            teams = ", ".join(self.teams_of_task(task)) or "none"
-            raise Forbidden(f"only planners, the campaign's planner ({task.planned_by}) or the "
-                            f"manager of the task's team ({teams}) can {verb} task {task.id}; "
-                            f"{actor} is none of them")
+    def task_resource(self, task: Task) -> Resource:
+        """The task as the policy sees it: its assignee, its teams, and the members its
+        approval chain (or its consulted roles) may ask."""
+        chain_roles = sorted({step.role for step in task.approval_chain if step.role}
+                             | set(task.consulted_roles))
+        approvers = self._holders_now(task, chain_roles)
+        for index in range(len(task.approval_chain)):
+            approvers |= task.approvers_of_step(index)
+        return Resource.of(owners={task.assignee_id} if task.assignee_id else (),
+                           teams=self.teams_of_task(task), approvers=approvers,
+                           description=f"task {task.id}")
 
-    def may_manage_member(self, member: TeamMember, actor: str) -> bool:
-        if self.is_planner(actor) or actor == member.manager_id:
-            return True
-        return bool(self.directory.teams_managed_by(actor) & set(member.team_ids))
+    def _authorized_task(self, action: str, caller: Caller, task_id: UUID,
+                         expected_version: int | None) -> Task:
+        """The task, if the caller may take ``action`` on it (403 else), at the version
+        they acted on (409 else)."""
+        task = self.task(task_id)
+        POLICY.authorize(action, caller, self.task_resource(task))
+        _check_version(task, expected_version)
+        return task
 
     # --- roles resolved at the time of need --------------------------------------------------
 
@@ -217,27 +338,32 @@ class ExecutionApplication(ServiceApplication):
 
     # --- the task's lifecycle -------------------------------------------------------------
 
-    def start_task(self, command: StartTask, meta: EventMeta) -> Task:
-        task = self.task(command.task_id, command.expected_version)
-        task.start(meta)
+    def start_task(self, command: StartTask, caller: Caller) -> Task:
+        task = self._authorized_task("task.start", caller, command.task_id,
+                                     command.expected_version)
+        task.start(caller.meta())
         self.save_or_conflict(task)
         return task
 
-    def submit_task(self, command: SubmitTask, meta: EventMeta) -> Task:
-        task = self.task(command.task_id, command.expected_version)
+    def submit_task(self, command: SubmitTask, caller: Caller) -> Task:
+        task = self._authorized_task("task.submit", caller, command.task_id,
+                                     command.expected_version)
+        meta = caller.meta()
         self.resolve_roles(task, "at submission", meta)
         task.submit(command.reference, command.note, meta)
         task.escalate_if_unsatisfiable(self.escalation_targets(task), meta)
         self.save_or_conflict(task, *self._successors_if_finished(task, meta))
         return task
 
-    def approve_task(self, command: ApproveTask, meta: EventMeta) -> Task:
+    def approve_task(self, command: ApproveTask, caller: Caller) -> Task:
         """Approvals of one N-of-M step commute: an approval is applied to the step the
         approver saw (at ``expected_version``, else at the first load) even when others
         approved it meanwhile; a race lost to one of them is run again. The step having
         completed, or a new submission, is a true conflict (409)."""
+        POLICY.authorize("task.approve", caller,
+                         self.task_resource(self.task(command.task_id)))
         seen = self._seen_review(command.task_id, command.expected_version)
-        return self._approve(command.task_id, command.comment, meta, seen)
+        return self._approve(command.task_id, command.comment, caller.meta(), seen)
 
     @retry_lost_races
     def _approve(self, task_id: UUID, comment: str, meta: EventMeta,
@@ -262,51 +388,51 @@ class ExecutionApplication(ServiceApplication):
                            f"at version {current.version} now); reload and retry")
         return seen
 
-    def request_changes(self, command: RequestChanges, meta: EventMeta) -> Task:
-        task = self.task(command.task_id, command.expected_version)
+    def request_changes(self, command: RequestChanges, caller: Caller) -> Task:
+        task = self._authorized_task("task.request_changes", caller, command.task_id,
+                                     command.expected_version)
+        meta = caller.meta()
         self.resolve_roles(task, "at review", meta)
         task.request_changes(command.comment, meta)
         self.save_or_conflict(task)
         return task
 
-    def comment_task(self, command: CommentOnTask, meta: EventMeta) -> Task:
-        task = self.task(command.task_id, command.expected_version)
-        task.comment(command.text, meta)
+    def comment_task(self, command: CommentOnTask, caller: Caller) -> Task:
+        task = self._authorized_task("task.comment", caller, command.task_id,
+                                     command.expected_version)
+        task.comment(command.text, caller.meta())
         self.save_or_conflict(task)
         return task
 
-    def block_task(self, command: BlockTask, meta: EventMeta) -> Task:
-        task = self.task(command.task_id, command.expected_version)
-        self._require_assignee_or_manager(task, meta.actor, "block")
-        task.block(command.reason, meta.model_copy(update={"reason": command.reason}))
+    def block_task(self, command: BlockTask, caller: Caller) -> Task:
+        task = self._authorized_task("task.block", caller, command.task_id,
+                                     command.expected_version)
+        task.block(command.reason, caller.meta(command.reason))
         self.save_or_conflict(task)
         return task
 
-    def unblock_task(self, command: UnblockTask, meta: EventMeta) -> Task:
-        task = self.task(command.task_id, command.expected_version)
-        self._require_assignee_or_manager(task, meta.actor, "unblock")
-        task.unblock(meta)
+    def unblock_task(self, command: UnblockTask, caller: Caller) -> Task:
+        task = self._authorized_task("task.unblock", caller, command.task_id,
+                                     command.expected_version)
+        task.unblock(caller.meta())
         self.save_or_conflict(task)
         return task
 
-    def complete_task(self, command: CompleteTask, meta: EventMeta) -> Task:
-        task = self.task(command.task_id, command.expected_version)
+    def complete_task(self, command: CompleteTask, caller: Caller) -> Task:
+        task = self._authorized_task("task.complete", caller, command.task_id,
+                                     command.expected_version)
+        meta = caller.meta()
         task.complete(meta)
         self.save_or_conflict(task, *self._successors_of(task, meta))
         return task
 
-    def cancel_task(self, command: CancelTask, meta: EventMeta) -> Task:
-        task = self.task(command.task_id, command.expected_version)
-        self.require_manager_of(task, meta.actor, "cancel")
-        task.cancel(command.reason, meta.model_copy(update={"reason": command.reason}))
+    def cancel_task(self, command: CancelTask, caller: Caller) -> Task:
+        task = self._authorized_task("task.cancel", caller, command.task_id,
+                                     command.expected_version)
+        meta = caller.meta()
+        task.cancel(command.reason, caller.meta(command.reason))
         self.save_or_conflict(task, *self._successors_of(task, meta))
         return task
-
-    def _require_assignee_or_manager(self, task: Task, actor: str, verb: str) -> None:
-        if task.assignee_id != actor and not self.may_manage(task, actor):
-            raise Forbidden(f"only the assignee ({task.assignee_id or 'nobody'}), a planner, "
-                            f"the campaign's planner or the team's manager can {verb} task "
-                            f"{task.id}")
 
     def _successors_if_finished(self, task: Task, meta: EventMeta) -> list[Task]:
         """A task the approval of its chain completed frees its successors."""
@@ -323,14 +449,20 @@ class ExecutionApplication(ServiceApplication):
 
     # --- assignment and queues ----------------------------------------------------------------
 
-    def claim_task(self, command: ClaimTask, meta: EventMeta) -> Task:
-        """A member takes an unassigned task from its queue, within their WIP limit."""
-        task = self.task(command.task_id, command.expected_version)
-        claimer = meta.actor
-        member = self.member(claimer)
-        self.resolve_roles(task, "at claim", meta)
+    def claim_task(self, command: ClaimTask, caller: Caller) -> Task:
+        """A member takes an unassigned task from its queue, within their WIP limit: a
+        member of a team owning the queue, or a holder of the task's role."""
+        task = self.task(command.task_id)
         # A queue belongs to the teams listing it (or is named after its team).
         owners = {*self.directory.teams_owning(task.queue), task.queue}
+        POLICY.authorize("task.claim", caller, Resource.of(
+            owners=self._holders_now(task, [task.role]), teams=owners,
+            description=f"task {task.id} in queue {task.queue}"))
+        _check_version(task, command.expected_version)
+        meta = caller.meta()
+        claimer = caller.member_id
+        member = self.member(claimer)
+        self.resolve_roles(task, "at claim", meta)
         teams = sorted(owners & set(member.team_ids)) if member and member.active else []
         task.claim(meta, team_queue_of=teams[0] if teams else None)
         limit = member.wip_limit if member is not None else DEFAULT_WIP_LIMIT
@@ -346,23 +478,22 @@ class ExecutionApplication(ServiceApplication):
         self.save_or_conflict(*aggregates)
         return task
 
-    def reassign_task(self, command: ReassignTask, meta: EventMeta) -> Task:
-        task = self.task(command.task_id, command.expected_version)
-        self.require_manager_of(task, meta.actor, "reassign")
+    def reassign_task(self, command: ReassignTask, caller: Caller) -> Task:
+        task = self._authorized_task("task.reassign", caller, command.task_id,
+                                     command.expected_version)
         self.known_member(command.assignee_id, "assignee_id")
-        task.reassign(command.assignee_id, meta.model_copy(update={"reason": command.reason}))
+        task.reassign(command.assignee_id, caller.meta(command.reason))
         self.save_or_conflict(task)
         return task
 
-    def set_wip_limit(self, command: SetWipLimit, meta: EventMeta) -> TeamMember:
+    def set_wip_limit(self, command: SetWipLimit, caller: Caller) -> TeamMember:
         member_id, limit = command.member_id, command.limit
         member = self.member(member_id)
         if member is None:
             raise NotFound(f"member '{member_id}' is not in the team directory")
-        if not self.may_manage_member(member, meta.actor):
-            raise Forbidden(f"only planners or {member_id}'s managers can set their "
-                            f"work-in-progress limit; {meta.actor} is neither")
-        member.set_wip_limit(limit, meta)
+        POLICY.authorize("member.set_wip_limit", caller, Resource.of(
+            owners=member_id, teams=member.team_ids, description=f"member {member_id}"))
+        member.set_wip_limit(limit, caller.meta())
         self.save_or_conflict(member)
         return member
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
@@ -107,7 +108,33 @@ def _task_values(task: Task, finished_on: dt.date | None) -> dict[str, Any]:
         "is_open": int(task.is_open),
         "in_hand": int(task.status in WORK_IN_PROGRESS_STATES),
         "inbox": _json_or_none(_inbox_details(task)),
+        "team_id": task.team_id,
     }
+
+
+@dataclass(frozen=True)
+class TaskVisibility:
+    """The tasks a caller may see, when not all: those assigned to ``assignees``, of a
+    campaign of ``teams``, waiting in ``queues``, or asking ``approver`` to decide."""
+
+    assignees: frozenset[str]
+    teams: frozenset[str]
+    queues: frozenset[str]
+    approver: str | None = None
+
+    def where(self, possible_approvers: str) -> tuple[str, list[str]]:
+        """A SQL condition on the tasks table, with its parameters."""
+        conditions, params = [], []
+        for column, values in (("assignee_id", self.assignees), ("team_id", self.teams),
+                               ("queue", self.queues)):
+            if values:
+                conditions.append(f'"{column}" IN ({", ".join("?" for _ in values)})')
+                params.extend(sorted(values))
+        if self.approver is not None:
+            conditions.append(f"task_id IN (SELECT task_id FROM {possible_approvers} "
+                              "WHERE member_id = ?)")
+            params.append(self.approver)
+        return f"({' OR '.join(conditions) or '1=0'})", params
 
 
 _MEMBER_TABLES: tuple[tuple[str, str, Any], ...] = (
@@ -128,7 +155,7 @@ class TaskBoardView(Projection):
     indexes use cases need (successors, work in progress, open tasks of a member)."""
 
     name = "execution.task_board"
-    version = 2
+    version = 3  # 3: the campaign's team of each task (scoped reads)
     tables = (
         Table("tasks", (
             ("task_id", "text"), ("campaign_id", "text"), ("key", "text"), ("title", "text"),
@@ -136,8 +163,9 @@ class TaskBoardView(Projection):
             ("start_date", "text"), ("status", "text"), ("assignee_id", "text"),
             ("revision_round", "int"), ("blocked_reason", "text"), ("version", "int"),
             ("finished_on", "text"), ("is_open", "int"), ("in_hand", "int"),
-            ("inbox", "json"),
+            ("inbox", "json"), ("team_id", "text"),
         ), ("task_id",), indexes=(
+            ("team_id", "due_date", "key", "task_id"),
             ("assignee_id", "due_date", "key", "task_id"),
             ("campaign_id", "due_date", "key", "task_id"),
             ("queue", "assignee_id", "is_open"),
@@ -227,7 +255,9 @@ class TaskBoardView(Projection):
 
     def query(self, *, today: dt.date, assignee_id: str | None = None,
               campaign_id: UUID | None = None, status: str | None = None,
-              page: PageRequest | None = None) -> Page:
+              page: PageRequest | None = None,
+              visible: TaskVisibility | None = None) -> Page:
+        """Tasks matching the filters (among the ``visible`` ones, when given)."""
         self.catch_up()
         where, params = "1=1", []
         for column, value in (("assignee_id", assignee_id), ("status", status),
@@ -235,6 +265,10 @@ class TaskBoardView(Projection):
             if value is not None:
                 where += f' AND "{column}" = ?'
                 params.append(value)
+        if visible is not None:
+            condition, more = visible.where(self.table("task_possible_approvers"))
+            where += f" AND {condition}"
+            params.extend(more)
         with self.store.transaction(commit=False) as sql:
             found = self.select_page(sql, "tasks", TASK_ORDER, page or EVERYTHING,
                                      where=where, params=params)
@@ -318,6 +352,15 @@ class TaskBoardView(Projection):
     def campaign_tasks(self, campaign_id: UUID) -> list[UUID]:
         return self._ids(f"SELECT task_id FROM {self.table('tasks')} WHERE campaign_id = ?",
                          (str(campaign_id),))
+
+    def campaign_people(self, campaign_id: UUID) -> tuple[set[str], set[str]]:
+        """Who holds a task of the campaign, and the campaign's team(s)."""
+        self.catch_up()
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.rows(f"SELECT DISTINCT assignee_id, team_id FROM {self.table('tasks')} "
+                            "WHERE campaign_id = ?", (str(campaign_id),))
+        return ({row["assignee_id"] for row in rows if row["assignee_id"]},
+                {row["team_id"] for row in rows if row["team_id"]})
 
     def approvals_involving(self, member_id: str) -> list[UUID]:
         """Open tasks in whose approval chain the member may still have to approve."""
@@ -598,9 +641,14 @@ class DirectoryView(Projection):
                           (team_id,))
         return rows[0]["manager_id"] if rows else None
 
-    def teams_managed_by(self, member_id: str) -> set[str]:
-        return {row["team_id"] for row in self._rows(
-            f"SELECT team_id FROM {self.table('teams')} WHERE manager_id = ?", (member_id,))}
+    def queues_of(self, team_ids: Sequence[str]) -> set[str]:
+        """The queues ``team_ids`` own."""
+        if not team_ids:
+            return set()
+        marks = ", ".join("?" for _ in team_ids)
+        return {row["queue"] for row in self._rows(
+            f"SELECT queue FROM {self.table('team_queues')} WHERE team_id IN ({marks})",
+            list(team_ids))}
 
     def teammates(self, team_ids: Sequence[str]) -> list[str]:
         """Active members of any of ``team_ids``."""
@@ -614,4 +662,5 @@ class DirectoryView(Projection):
             list(team_ids))]
 
 
-__all__ = ["OPEN_STATES", "AbsenceView", "DirectoryView", "TaskBoardView", "task_row"]
+__all__ = ["OPEN_STATES", "AbsenceView", "DirectoryView", "TaskBoardView", "TaskVisibility",
+           "task_row"]

@@ -10,7 +10,7 @@ from typing import Any
 from services.execution import handlers, integration
 from services.execution.api import build_router
 from services.execution.application import ExecutionApplication
-from shared.access import AccessView, with_access_handlers
+from shared.access import with_access_handlers
 from shared.config import Settings
 from shared.runtime import ServiceParts
 
@@ -40,7 +40,7 @@ def absence_clock(app: ExecutionApplication,
 
 def build(settings: Settings) -> ServiceParts:
     app = ExecutionApplication(settings, handlers=with_access_handlers(handlers.HANDLERS))
-    access = AccessView(app)
+    access = app.access
     return ServiceParts(
         application=app,
         router=build_router(app),

@@ -28,6 +28,7 @@ from services.reporting.handlers import HANDLERS as REPORTING_HANDLERS
 from services.reporting.views import ProgressView
 from shared import cloudevents
 from shared.domain import EventMeta
+from shared.policy import Caller
 from shared.runtime import ensure_topics
 from tests.benchmarks.context import (
     ASSIGNEE,
@@ -57,7 +58,7 @@ SIZES: dict[str, dict[str, Any]] = {
              "audit": [100_000, 1_000_000], "queries": 500,
              "startup": [100_000, 1_000_000], "starts": 5},
 }
-BEN = EventMeta(actor=ASSIGNEE)
+BEN = Caller.person(ASSIGNEE)
 CAMPAIGN_SIZE = 50
 COMMANDS_PER_TASK = 4
 

@@ -57,7 +57,7 @@ async def test_malformed_requests_name_the_problem(planning: RunningService) -> 
                                           "offset_days": 0}]}
     await assert_refused(planning, "POST", "/playbooks", 422, "key", json=bad_task,
                          headers=auth("anna"))
-    twice = {"name": "Twice", "tasks": [LAUNCH_PLAYBOOK["tasks"][0]] * 2}  # type: ignore[index]
+    twice = {"name": "Twice", "tasks": [LAUNCH_PLAYBOOK["tasks"][0]] * 2}
     await assert_refused(planning, "POST", "/playbooks", 422, "duplicate task keys brief",
                          json=twice, headers=auth("anna"))
     await assert_refused(planning, "POST", "/playbooks", 422, "name: must not be blank",
@@ -99,11 +99,14 @@ async def test_illegal_transitions_are_conflicts(sqlite_env: Environment) -> Non
         await assert_refused(execution, "POST", f"/tasks/{task_id}/complete", 409,
                              "transition ready -> done is not allowed", headers=auth("ben"))
         await assert_refused(execution, "POST", f"/tasks/{task_id}/start", 403,
-                             "only the assignee (ben)", headers=auth("carla"))
+                             "carla may not task.start", headers=auth("carla"))
+        # An admin passes the policy, but the work stays the assignee's (the domain's).
+        await assert_refused(execution, "POST", f"/tasks/{task_id}/start", 403,
+                             "only the assignee (ben)", headers=auth("anna"))
         response = await execution.http.post(f"/tasks/{task_id}/start", headers=auth("ben"))
         assert response.status_code == 200
         await assert_refused(execution, "POST", f"/tasks/{task_id}/complete", 403,
-                             "only the assignee (ben)", headers=auth("carla"))
+                             "carla may not task.complete", headers=auth("carla"))
         response = await execution.http.post(f"/tasks/{task_id}/complete", headers=auth("ben"))
         assert response.status_code == 200
         await assert_refused(execution, "POST", f"/tasks/{task_id}/complete", 409,

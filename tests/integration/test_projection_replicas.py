@@ -18,12 +18,13 @@ from services.execution.commands import (
 from services.execution.domain import Task
 from services.execution.handlers import HANDLERS
 from shared.domain import EventMeta
+from shared.policy import Caller
 from shared.projections import Projection
 from tests.harness import Environment
 
 pytestmark = pytest.mark.integration
 PLANNER = EventMeta(actor="anna")
-BEN = EventMeta(actor="ben")
+BEN = Caller.person("ben")
 
 
 def open_tasks(app: ExecutionApplication, count: int) -> list[uuid.UUID]:

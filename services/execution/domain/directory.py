@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict
 from shared.domain import Aggregate, Conflict, EventMeta, InvalidCommand, event
 
 DEFAULT_WIP_LIMIT = 5
-PLANNER_ROLES = frozenset({"planner", "manager"})
 
 
 def member_aggregate_id(member_id: str) -> UUID:
@@ -40,10 +39,6 @@ class TeamMember(Aggregate):
         self.active = active
         self.manager_id = manager_id
         self.wip_limit = DEFAULT_WIP_LIMIT
-
-    @property
-    def is_planner(self) -> bool:
-        return bool(PLANNER_ROLES & set(self.roles))
 
     def update(self, name: str, roles: list[str], team_ids: list[str], active: bool,
                meta: EventMeta, manager_id: str | None = None) -> None:
