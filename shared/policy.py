@@ -50,7 +50,7 @@ class Role(StrEnum):
 # follow from the work: every person contributes, a team's ``manager_id`` manages it, an
 # approval chain names its approvers.
 ACCESS_ROLES = frozenset({Role.ADMIN, Role.PLANNER, Role.AUDITOR, Role.INTEGRATION})
-# Older directories named planners "manager" (execution's PLANNER_ROLES); still honoured.
+# Older directories named planners "manager"; still honoured.
 ROLE_ALIASES = {"manager": Role.PLANNER}
 
 
