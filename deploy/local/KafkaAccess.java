@@ -2,9 +2,15 @@
 // Java single-file program on the broker's classpath (kafka-clients), so no tool jars
 // beyond the broker's need to be fetched.
 //
-//   java KafkaAccess.java pem-keys <store password> <dir> <name>...
-//       writes <dir>/<name>.key, the PKCS#8 PEM private key of <dir>/<name>.p12 (made
-//       by keytool, which cannot export keys), for clients that read PEM (Python's ssl).
+//   java --add-exports java.base/sun.security.tools.keytool=ALL-UNNAMED \
+//        KafkaAccess.java certificates <dir> <store password> <name>...
+//       runs Java's keytool (its own Main, in this one JVM: some thirty keytool runs
+//       take seconds instead of half a minute) to make a CA (<dir>/ca.p12, ca.pem), the
+//       broker's keystore (broker.p12: CN=broker, SAN 127.0.0.1 and localhost, signed
+//       by the CA), a truststore with the CA (truststore.p12), and per <name> a client
+//       certificate CN=<name> signed by the CA (clients/<name>.pem, key in <name>.p12)
+//       with its PKCS#8 PEM private key (clients/<name>.key: keytool cannot export
+//       keys, and Python's ssl reads PEM).
 //   java KafkaAccess.java apply <bootstrap> <client.properties> <passwords dir> <seconds>
 //       waits until the broker answers (at most <seconds>), then applies the policy read
 //       from stdin (python -m shared.kafka_access spec): creates missing SCRAM users
@@ -48,15 +54,74 @@ import org.apache.kafka.common.resource.ResourceType;
 
 public class KafkaAccess {
   public static void main(String[] args) throws Exception {
-    if (args.length >= 3 && args[0].equals("pem-keys")) {
-      pemKeys(args[1].toCharArray(), Path.of(args[2]), List.of(args).subList(3, args.length));
+    if (args.length >= 3 && args[0].equals("certificates")) {
+      certificates(Path.of(args[1]), args[2], List.of(args).subList(3, args.length));
     } else if (args.length == 5 && args[0].equals("apply")) {
       apply(args[1], Path.of(args[2]), Path.of(args[3]), Integer.parseInt(args[4]));
     } else {
-      System.err.println("usage: KafkaAccess pem-keys <password> <dir> <name>... | "
+      System.err.println("usage: KafkaAccess certificates <dir> <password> <name>... | "
           + "apply <bootstrap> <client.properties> <passwords dir> <seconds>");
       System.exit(2);
     }
+  }
+
+  static final String DAYS = "825";
+
+  // keytool exits the JVM with status 1 (after printing why) if a command fails.
+  static void keytool(String... args) throws Exception {
+    sun.security.tools.keytool.Main.main(args);
+  }
+
+  static void keyPair(Path store, String alias, String dname, String pass) throws Exception {
+    keytool("-genkeypair", "-alias", alias, "-dname", dname, "-keyalg", "EC", "-groupname",
+        "secp256r1", "-validity", DAYS, "-keystore", store.toString(), "-storetype", "PKCS12",
+        "-storepass", pass, "-keypass", pass, "-noprompt");
+  }
+
+  static void signed(Path dir, Path store, String alias, String pass, Path out,
+      String... extensions) throws Exception {
+    Path request = Files.createTempFile(dir, alias, ".csr");
+    keytool("-certreq", "-alias", alias, "-keystore", store.toString(), "-storepass", pass,
+        "-file", request.toString());
+    List<String> gencert = new ArrayList<>(List.of("-gencert", "-alias", "ca", "-keystore",
+        dir.resolve("ca.p12").toString(), "-storepass", pass, "-validity", DAYS, "-rfc",
+        "-infile", request.toString(), "-outfile", out.toString()));
+    for (String extension : extensions) {
+      gencert.add("-ext");
+      gencert.add(extension);
+    }
+    keytool(gencert.toArray(String[]::new));
+    Files.delete(request);
+  }
+
+  static void certificates(Path dir, String pass, List<String> names) throws Exception {
+    Path clients = dir.resolve("clients");
+    Files.createDirectories(clients);
+    Path ca = dir.resolve("ca.p12");
+    keytool("-genkeypair", "-alias", "ca", "-dname", "CN=Marketflow local Kafka CA",
+        "-keyalg", "EC", "-groupname", "secp256r1", "-validity", DAYS, "-ext", "bc:c",
+        "-ext", "ku:c=keyCertSign,cRLSign", "-keystore", ca.toString(), "-storetype", "PKCS12",
+        "-storepass", pass, "-keypass", pass, "-noprompt");
+    keytool("-exportcert", "-rfc", "-alias", "ca", "-keystore", ca.toString(), "-storepass",
+        pass, "-file", dir.resolve("ca.pem").toString());
+    keytool("-importcert", "-noprompt", "-alias", "ca", "-file", dir.resolve("ca.pem").toString(),
+        "-keystore", dir.resolve("truststore.p12").toString(), "-storetype", "PKCS12",
+        "-storepass", pass);
+    Path broker = dir.resolve("broker.p12");
+    keyPair(broker, "broker", "CN=broker", pass);
+    signed(dir, broker, "broker", pass, dir.resolve("broker.pem"),
+        "SAN=ip:127.0.0.1,dns:localhost", "ku:c=digitalSignature", "eku=serverAuth,clientAuth");
+    keytool("-importcert", "-noprompt", "-alias", "ca", "-file", dir.resolve("ca.pem").toString(),
+        "-keystore", broker.toString(), "-storepass", pass);
+    keytool("-importcert", "-noprompt", "-alias", "broker", "-file",
+        dir.resolve("broker.pem").toString(), "-keystore", broker.toString(), "-storepass", pass);
+    for (String name : names) {
+      Path store = clients.resolve(name + ".p12");
+      keyPair(store, name, "CN=" + name, pass);
+      signed(dir, store, name, pass, clients.resolve(name + ".pem"),
+          "ku:c=digitalSignature", "eku=clientAuth");
+    }
+    pemKeys(pass.toCharArray(), clients, names);
   }
 
   static void pemKeys(char[] password, Path dir, List<String> names) throws Exception {

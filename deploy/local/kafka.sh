@@ -28,7 +28,8 @@
 #   - the controller on MARKETFLOW_KAFKA_CONTROLLER_PORT (default 9194), mutual TLS,
 #   - StandardAuthorizer: User:admin and User:broker are super users, everyone else
 #     gets exactly the ACLs of shared/kafka_access.py (table in deploy/README.md).
-# On the first start it makes, with keytool, a CA, the broker's keystore and truststore
+# On the first start it makes, with keytool (run by KafkaAccess.java, all in one JVM),
+# a CA, the broker's keystore and truststore
 # and a client certificate and PEM key per principal; a random SCRAM password per
 # principal (passwords/<name>); and formats the storage with those SCRAM users
 # (kafka-storage format --add-scram). Every start then creates missing users and topics
@@ -191,6 +192,16 @@ EOF
 
 store_password() { cat "$SECURE_DIR/store.password"; }
 
+# Short-lived JVMs: the C1 compiler alone and the serial collector start them faster.
+QUICK_JVM=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
+
+# deploy/local/KafkaAccess.java, run from source on the broker's classpath.
+kafka_access() {
+  java "${QUICK_JVM[@]}" -Xmx128m -Dlog4j2.level=ERROR \
+    --add-exports java.base/sun.security.tools.keytool=ALL-UNNAMED \
+    -cp "$(classpath)" "$SCRIPT_DIR/KafkaAccess.java" "$@"
+}
+
 write_secure_listeners() {
   local pass
   pass=$(store_password)
@@ -247,60 +258,16 @@ random_secret() {
   echo "$secret"
 }
 
-# One principal's client certificate signed by the CA: clients/<name>.p12 (its key) and
-# clients/<name>.pem (the certificate). Several run at once.
-client_cert() {
-  local name=$1 pass=$2 dir="$SECURE_DIR/clients"
-  keytool -genkeypair -alias "$name" -dname "CN=$name" -keyalg EC -groupname secp256r1 \
-    -validity 825 -keystore "$dir/$name.p12" -storetype PKCS12 -storepass "$pass" \
-    -keypass "$pass" -noprompt 2>/dev/null
-  keytool -certreq -alias "$name" -keystore "$dir/$name.p12" -storepass "$pass" \
-    | keytool -gencert -alias ca -keystore "$SECURE_DIR/ca.p12" -storepass "$pass" \
-        -validity 825 -ext ku:c=digitalSignature -ext eku=clientAuth -rfc \
-        >"$dir/$name.pem"
-}
-
+# keytool's work, in one JVM (see deploy/local/KafkaAccess.java): a CA, the broker's
+# keystore and truststore, and a client certificate and PEM key per principal.
 make_certificates_once() {
   [[ -f "$SECURE_DIR/.certificates" ]] && return 0
-  command -v keytool >/dev/null || die "keytool not found (it comes with Java 17)"
   log "making a CA, the broker's keystore and a client certificate per principal with keytool"
   rm -rf "$SECURE_DIR/clients" "$SECURE_DIR"/*.p12 "$SECURE_DIR"/*.pem
-  mkdir -p "$SECURE_DIR/clients"
   chmod 700 "$SECURE_DIR"
   [[ -s "$SECURE_DIR/store.password" ]] || (umask 077; random_secret >"$SECURE_DIR/store.password")
-  local pass
-  pass=$(store_password)
-  keytool -genkeypair -alias ca -dname "CN=Marketflow local Kafka CA" -keyalg EC \
-    -groupname secp256r1 -validity 825 -ext bc:c -ext ku:c=keyCertSign,cRLSign \
-    -keystore "$SECURE_DIR/ca.p12" -storetype PKCS12 -storepass "$pass" -keypass "$pass" \
-    -noprompt 2>/dev/null
-  keytool -exportcert -rfc -alias ca -keystore "$SECURE_DIR/ca.p12" -storepass "$pass" \
-    -file "$SECURE_DIR/ca.pem" 2>/dev/null
-  local principal jobs=()
-  for principal in "$@"; do
-    client_cert "$principal" "$pass" &
-    jobs+=($!)
-  done
-  keytool -importcert -noprompt -alias ca -file "$SECURE_DIR/ca.pem" \
-    -keystore "$SECURE_DIR/truststore.p12" -storetype PKCS12 -storepass "$pass" 2>/dev/null
-  keytool -genkeypair -alias broker -dname "CN=broker" -keyalg EC -groupname secp256r1 \
-    -validity 825 -keystore "$SECURE_DIR/broker.p12" -storetype PKCS12 \
-    -storepass "$pass" -keypass "$pass" -noprompt 2>/dev/null
-  keytool -certreq -alias broker -keystore "$SECURE_DIR/broker.p12" -storepass "$pass" \
-    | keytool -gencert -alias ca -keystore "$SECURE_DIR/ca.p12" -storepass "$pass" \
-        -validity 825 -ext "SAN=ip:127.0.0.1,dns:localhost" -ext ku:c=digitalSignature \
-        -ext eku=serverAuth,clientAuth -rfc >"$SECURE_DIR/broker.pem"
-  keytool -importcert -noprompt -alias ca -file "$SECURE_DIR/ca.pem" \
-    -keystore "$SECURE_DIR/broker.p12" -storepass "$pass" 2>/dev/null
-  keytool -importcert -noprompt -alias broker -file "$SECURE_DIR/broker.pem" \
-    -keystore "$SECURE_DIR/broker.p12" -storepass "$pass" >/dev/null 2>&1
-  local job
-  for job in "${jobs[@]}"; do
-    wait "$job" || die "keytool could not make a client certificate"
-  done
-  # keytool cannot export private keys, and Python's ssl reads PEM.
-  java -cp "$(classpath)" "$SCRIPT_DIR/KafkaAccess.java" pem-keys "$pass" \
-    "$SECURE_DIR/clients" "$@" || die "could not export the client keys as PEM"
+  kafka_access certificates "$SECURE_DIR" "$(store_password)" "$@" >"$SECURE_DIR/keytool.log" 2>&1 \
+    || { tail -n 20 "$SECURE_DIR/keytool.log" >&2; die "keytool could not make the certificates"; }
   touch "$SECURE_DIR/.certificates"
 }
 
@@ -336,8 +303,7 @@ scram_arguments() {
 # Waits (at most $1 seconds) until User:admin can sign in, then applies the policy.
 apply_policy() {
   local output status=0
-  output=$(java -Xmx128m -Dlog4j2.level=ERROR -cp "$(classpath)" \
-    "$SCRIPT_DIR/KafkaAccess.java" apply "$HOST:$PORT" "$SECURE_DIR/admin.properties" \
+  output=$(kafka_access apply "$HOST:$PORT" "$SECURE_DIR/admin.properties" \
     "$SECURE_DIR/passwords" "$1" <<<"$SECURE_POLICY" 2>&1) || status=$?
   if (( status != 0 )); then
     echo "$output" | tail -n 20
