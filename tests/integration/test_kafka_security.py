@@ -161,7 +161,9 @@ async def read_all(connection: tuple[str, KafkaSecurity], topic: str
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         records: list[ConsumerRecord[bytes, bytes]] = []
+        deadline = time.monotonic() + 20
         while [p for p in partitions if await consumer.position(p) < ends[p]]:
+            assert time.monotonic() < deadline, f"could not read {topic} to its end in 20s"
             for batch in (await consumer.getmany(timeout_ms=500)).values():
                 records.extend(batch)
         return records
