@@ -3,16 +3,158 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlparse
+
+if TYPE_CHECKING:
+    from ssl import SSLContext
+
+    from faststream.security import BaseSecurity
 
 SERVICES = ("planning", "execution", "notification", "reporting")
 DEFAULT_PORTS = {"planning": 8001, "execution": 8002, "notification": 8003, "reporting": 8004}
 # Room for the dead-letter headers (reason, detail up to 2000 bytes, position) on top of
 # the largest message a topic takes.
 DEAD_LETTER_HEADROOM_BYTES = 65_536
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
+SECURITY_PROTOCOLS: tuple[SecurityProtocol, ...] = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT",
+                                                    "SASL_SSL")
+SASL_MECHANISMS: tuple[SaslMechanism, ...] = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """How every Kafka client of a service authenticates and encrypts: the protocol,
+    SASL credentials and TLS files (``MARKETFLOW_KAFKA_SECURITY_PROTOCOL`` and friends,
+    see the README). The one source of the clients' security options:
+    ``client_options`` for aiokafka and ``faststream`` for FastStream's broker.
+
+    Mutual TLS is ``SSL`` with a client certificate and key; the broker maps the
+    certificate to the service's principal. Secrets never appear in ``repr``."""
+
+    protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    sasl_password: str | None = field(default=None, repr=False)
+    # CA bundle to verify the brokers (PEM); none: the system's trusted CAs.
+    ssl_cafile: Path | None = None
+    # Client certificate (PEM) and its key, for mutual TLS.
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_key_password: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.protocol not in SECURITY_PROTOCOLS:
+            raise ValueError("MARKETFLOW_KAFKA_SECURITY_PROTOCOL must be one of "
+                             f"{', '.join(SECURITY_PROTOCOLS)}, not {self.protocol!r}")
+        if self.sasl_mechanism not in SASL_MECHANISMS:
+            raise ValueError("MARKETFLOW_KAFKA_SASL_MECHANISM must be one of "
+                             f"{', '.join(SASL_MECHANISMS)}, not {self.sasl_mechanism!r}")
+        where = f"MARKETFLOW_KAFKA_SECURITY_PROTOCOL is {self.protocol}"
+        if self.uses_sasl:
+            if not self.sasl_username:
+                raise ValueError(f"MARKETFLOW_KAFKA_SASL_USERNAME is required when {where}")
+            if not self.sasl_password:
+                raise ValueError("MARKETFLOW_KAFKA_SASL_PASSWORD (or "
+                                 f"MARKETFLOW_KAFKA_SASL_PASSWORD_FILE) is required when {where}")
+        elif self.sasl_username or self.sasl_password:
+            # Credentials that would be silently ignored are a misconfiguration.
+            raise ValueError("MARKETFLOW_KAFKA_SASL_USERNAME/PASSWORD are set but "
+                             f"{where}: use SASL_SSL (or SASL_PLAINTEXT) to send them")
+        files = {"MARKETFLOW_KAFKA_SSL_CAFILE": self.ssl_cafile,
+                 "MARKETFLOW_KAFKA_SSL_CERTFILE": self.ssl_certfile,
+                 "MARKETFLOW_KAFKA_SSL_KEYFILE": self.ssl_keyfile}
+        if not self.uses_tls:
+            named = [name for name, path in files.items() if path is not None]
+            if named or self.ssl_key_password:
+                raise ValueError(f"{', '.join(named) or 'MARKETFLOW_KAFKA_SSL_KEY_PASSWORD'} "
+                                 f"set but {where}: use SSL or SASL_SSL for TLS")
+            return
+        for name, path in files.items():
+            if path is not None and not path.is_file():
+                raise ValueError(f"{name}: no such file {str(path)!r}")
+        if self.ssl_certfile is None and (self.ssl_keyfile or self.ssl_key_password):
+            raise ValueError("MARKETFLOW_KAFKA_SSL_KEYFILE/KEY_PASSWORD need "
+                             "MARKETFLOW_KAFKA_SSL_CERTFILE (the client certificate)")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.protocol.startswith("SASL_")
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.protocol in ("SSL", "SASL_SSL")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> KafkaSecurity:
+        def path(name: str) -> Path | None:
+            value = env.get(name)
+            return Path(value) if value else None
+
+        return cls(
+            protocol=env.get("MARKETFLOW_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"
+                             ).strip().upper(),  # type: ignore[arg-type]
+            sasl_mechanism=env.get("MARKETFLOW_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"
+                                   ).strip().upper(),  # type: ignore[arg-type]
+            sasl_username=env.get("MARKETFLOW_KAFKA_SASL_USERNAME") or None,
+            sasl_password=_secret(env, "MARKETFLOW_KAFKA_SASL_PASSWORD"),
+            ssl_cafile=path("MARKETFLOW_KAFKA_SSL_CAFILE"),
+            ssl_certfile=path("MARKETFLOW_KAFKA_SSL_CERTFILE"),
+            ssl_keyfile=path("MARKETFLOW_KAFKA_SSL_KEYFILE"),
+            ssl_key_password=_secret(env, "MARKETFLOW_KAFKA_SSL_KEY_PASSWORD"),
+        )
+
+    def ssl_context(self) -> SSLContext | None:
+        """A fresh context verifying the broker's certificate and host name (and
+        presenting the client certificate, for mutual TLS); None without TLS."""
+        if not self.uses_tls:
+            return None
+        from aiokafka.helpers import create_ssl_context
+
+        context: SSLContext = create_ssl_context(
+            cafile=str(self.ssl_cafile) if self.ssl_cafile else None,
+            certfile=str(self.ssl_certfile) if self.ssl_certfile else None,
+            keyfile=str(self.ssl_keyfile) if self.ssl_keyfile else None,
+            password=self.ssl_key_password,
+        )
+        return context
+
+    def client_options(self) -> dict[str, Any]:
+        """aiokafka's keyword arguments (producer, consumer, admin client)."""
+        options: dict[str, Any] = {"security_protocol": self.protocol}
+        if self.uses_tls:
+            options["ssl_context"] = self.ssl_context()
+        if self.uses_sasl:
+            options |= {"sasl_mechanism": self.sasl_mechanism,
+                        # aiokafka's names, used by SCRAM as well as PLAIN.
+                        "sasl_plain_username": self.sasl_username,
+                        "sasl_plain_password": self.sasl_password}
+        return options
+
+    def faststream(self) -> BaseSecurity | None:
+        """The same options as FastStream's ``KafkaBroker(security=...)`` takes them
+        (it turns them back into aiokafka's, see ``faststream.kafka.security``)."""
+        from faststream.security import (
+            BaseSecurity,
+            SASLPlaintext,
+            SASLScram256,
+            SASLScram512,
+        )
+
+        if self.protocol == "PLAINTEXT":
+            return None
+        context = self.ssl_context()
+        if not self.uses_sasl:
+            return BaseSecurity(ssl_context=context, use_ssl=True)
+        kind = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256,
+                "PLAIN": SASLPlaintext}[self.sasl_mechanism]
+        assert self.sasl_username is not None and self.sasl_password is not None
+        return kind(self.sasl_username, self.sasl_password, ssl_context=context,
+                    use_ssl=self.uses_tls)
 
 
 @dataclass(frozen=True)
@@ -47,6 +189,7 @@ class Settings:
     # The library's aggregate cache, fast-forwarded from the store on every read (so
     # it stays correct with several replicas): hot aggregates are not replayed each time.
     aggregate_cache_size: int = 1000
+    kafka_security: KafkaSecurity = KafkaSecurity()
 
     @classmethod
     def from_env(cls, service: str, environ: dict[str, str] | None = None) -> Settings:
@@ -83,7 +226,15 @@ class Settings:
             stall_seconds=_positive(env, "MARKETFLOW_STALL_SECONDS", cls.stall_seconds),
             kafka_connect_seconds=_positive(env, "MARKETFLOW_KAFKA_CONNECT_SECONDS",
                                             cls.kafka_connect_seconds),
+            kafka_security=KafkaSecurity.from_env(env),
         )
+
+    def kafka_client_options(self) -> dict[str, Any]:
+        """Where and how to reach Kafka, as aiokafka's keyword arguments: every Kafka
+        client the services build starts from these (FastStream's broker from
+        ``kafka_security.faststream()``, the same options)."""
+        return {"bootstrap_servers": self.kafka_bootstrap,
+                **self.kafka_security.client_options()}
 
     @property
     def max_event_bytes(self) -> int:
@@ -158,6 +309,20 @@ class Settings:
         """PostgreSQL NOTIFY channel raised by every commit to this service's store, named
         from its schema (channels are per database, schemas share one)."""
         return f"{self.postgres_schema}_events"
+
+
+def _secret(env: dict[str, str], name: str) -> str | None:
+    """``NAME``, or the content of the file ``NAME_FILE`` names (a mounted Kubernetes
+    secret), without its trailing newline; never both."""
+    value, file = env.get(name) or None, env.get(f"{name}_FILE") or None
+    if value is not None and file is not None:
+        raise ValueError(f"set {name} or {name}_FILE, not both")
+    if file is None:
+        return value
+    try:
+        return Path(file).read_text().rstrip("\r\n") or None
+    except OSError as error:
+        raise ValueError(f"{name}_FILE: cannot read {file!r}: {error.strerror}") from None
 
 
 def _positive(env: dict[str, str], name: str, default: float) -> float:

@@ -146,6 +146,7 @@ class ServiceRuntime:
         await self.producer.start()
         self.broker = KafkaBroker(
             settings.kafka_bootstrap,
+            security=settings.kafka_security.faststream(),
             client_id=f"{settings.namespace}.{settings.service}",
             logger=logging.getLogger(f"faststream.{settings.service}"),
         )
@@ -335,7 +336,7 @@ def new_producer(settings: Settings, role: str, max_request_size: int | None = N
                  ) -> AIOKafkaProducer:
     """A producer whose limits agree with the topics' (see ``ensure_topics``)."""
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **settings.kafka_client_options(),
         enable_idempotence=True,
         acks="all",
         linger_ms=5,
@@ -354,7 +355,7 @@ def _log_task_death(task: asyncio.Task[None]) -> None:
 async def ensure_topics(settings: Settings, *topics: str) -> None:
     """Create the topics (and their dead-letter topics) if they do not exist yet, taking
     messages as large as the producers send (existing topics are left as they are)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**settings.kafka_client_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -5,6 +5,9 @@
 #   deploy/local/kafka.sh start    fetch if needed, format once, start, wait
 #   deploy/local/kafka.sh stop     SIGTERM, then SIGKILL after 30 s
 #   deploy/local/kafka.sh status   exit 0 if the broker is running
+#   deploy/local/kafka.sh env NAME [sasl_ssl|ssl]
+#                                  (secure mode) the MARKETFLOW_KAFKA_* variables with
+#                                  which principal NAME reaches the secure broker
 #
 # Only Maven Central is reachable from our machines, so the broker is not the
 # Apache tarball: it is kafka_2.13 plus its runtime dependencies, pinned in
@@ -16,6 +19,24 @@
 #   MARKETFLOW_KAFKA_PORT             client port (default 9092)
 #   MARKETFLOW_KAFKA_CONTROLLER_PORT  KRaft port  (default 9093)
 #   MARKETFLOW_KAFKA_HEAP             -Xmx        (default 1g)
+#
+# Secure mode, opt-in with MARKETFLOW_KAFKA_SECURE=1: a broker of its own (own data dir,
+# default $MARKETFLOW_CACHE/kafka-secure-data, and ports; the plaintext one is untouched):
+#   - a SASL_SSL listener (SCRAM-SHA-512) on MARKETFLOW_KAFKA_PORT (default 9192),
+#   - an SSL listener with mutual TLS on MARKETFLOW_KAFKA_SSL_PORT (default 9193), the
+#     client certificate's CN=<name> mapped to User:<name>; also the inter-broker one,
+#   - the controller on MARKETFLOW_KAFKA_CONTROLLER_PORT (default 9194), mutual TLS,
+#   - StandardAuthorizer: User:admin and User:broker are super users, everyone else
+#     gets exactly the ACLs of shared/kafka_access.py (table in deploy/README.md).
+# On the first start it makes, with keytool (run by KafkaAccess.java, all in one JVM),
+# a CA, the broker's keystore and truststore
+# and a client certificate and PEM key per principal; a random SCRAM password per
+# principal (passwords/<name>); and formats the storage with those SCRAM users
+# (kafka-storage format --add-scram). Every start then creates missing users and topics
+# and applies the ACLs (deploy/local/KafkaAccess.java, signed in as User:admin). Needs
+# the project's Python environment (make install) for the policy: MARKETFLOW_PYTHON
+# (default .venv/bin/python), MARKETFLOW_NAMESPACE (default marketflow). Files are in
+# $DATA/secure/; `deploy/local/kafka.sh env planning` prints what a service needs.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,9 +50,18 @@ CACHE=${MARKETFLOW_CACHE:-$HOME/.cache/marketflow}
 LIB_DIR="$CACHE/kafka-$KAFKA_VERSION/lib"
 # Written last by fetch: a half-finished download never counts as cached.
 FETCH_MARKER="$CACHE/kafka-$KAFKA_VERSION/.fetched"
-DATA_DIR=${MARKETFLOW_KAFKA_DATA:-$CACHE/kafka-data}
-PORT=${MARKETFLOW_KAFKA_PORT:-9092}
-CONTROLLER_PORT=${MARKETFLOW_KAFKA_CONTROLLER_PORT:-9093}
+SECURE=${MARKETFLOW_KAFKA_SECURE:-0}
+[[ "$SECURE" == 0 || "$SECURE" == 1 ]] || { echo "kafka.sh: MARKETFLOW_KAFKA_SECURE must be 0 or 1" >&2; exit 2; }
+if [[ "$SECURE" == 1 ]]; then
+  DATA_DIR=${MARKETFLOW_KAFKA_DATA:-$CACHE/kafka-secure-data}
+  PORT=${MARKETFLOW_KAFKA_PORT:-9192}
+  SSL_PORT=${MARKETFLOW_KAFKA_SSL_PORT:-9193}
+  CONTROLLER_PORT=${MARKETFLOW_KAFKA_CONTROLLER_PORT:-9194}
+else
+  DATA_DIR=${MARKETFLOW_KAFKA_DATA:-$CACHE/kafka-data}
+  PORT=${MARKETFLOW_KAFKA_PORT:-9092}
+  CONTROLLER_PORT=${MARKETFLOW_KAFKA_CONTROLLER_PORT:-9093}
+fi
 HEAP=${MARKETFLOW_KAFKA_HEAP:-1g}
 HOST=127.0.0.1
 
@@ -40,6 +70,8 @@ LOG_FILE="$DATA_DIR/kafka.log"
 CONFIG="$DATA_DIR/server.properties"
 LOG4J_CONFIG="$DATA_DIR/log4j2.properties"
 LOG_DIRS="$DATA_DIR/logs"
+SECURE_DIR="$DATA_DIR/secure"
+REPO_DIR=$(cd "$SCRIPT_DIR/../.." && pwd)
 # A broker recovering many partitions after an unclean stop needs a while.
 START_TIMEOUT=${MARKETFLOW_KAFKA_START_TIMEOUT:-240}
 STOP_TIMEOUT=30
@@ -103,12 +135,20 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$CONTROLLER_PORT
+controller.listener.names=CONTROLLER
+log.dirs=$LOG_DIRS
+EOF
+  if [[ "$SECURE" == 1 ]]; then
+    write_secure_listeners
+  else
+    cat >>"$CONFIG" <<EOF
 listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
 advertised.listeners=PLAINTEXT://$HOST:$PORT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-log.dirs=$LOG_DIRS
+EOF
+  fi
+  cat >>"$CONFIG" <<EOF
 
 # Single node: internal topics cannot have more than one replica.
 offsets.topic.replication.factor=1
@@ -148,6 +188,155 @@ logger.clients.level = WARN
 EOF
 }
 
+# ---- secure mode (MARKETFLOW_KAFKA_SECURE=1) ------------------------------------------
+
+store_password() { cat "$SECURE_DIR/store.password"; }
+
+# Short-lived JVMs: the C1 compiler alone and the serial collector start them faster.
+QUICK_JVM=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
+
+# deploy/local/KafkaAccess.java, run from source on the broker's classpath.
+kafka_access() {
+  java "${QUICK_JVM[@]}" -Xmx128m -Dlog4j2.level=ERROR \
+    --add-exports java.base/sun.security.tools.keytool=ALL-UNNAMED \
+    -cp "$(classpath)" "$SCRIPT_DIR/KafkaAccess.java" "$@"
+}
+
+write_secure_listeners() {
+  local pass
+  pass=$(store_password)
+  cat >>"$CONFIG" <<EOF
+listeners=SASL_SSL://$HOST:$PORT,SSL://$HOST:$SSL_PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
+advertised.listeners=SASL_SSL://$HOST:$PORT,SSL://$HOST:$SSL_PORT
+listener.security.protocol.map=SASL_SSL:SASL_SSL,SSL:SSL,CONTROLLER:SSL
+inter.broker.listener.name=SSL
+
+# TLS everywhere: the broker's certificate (CN=broker, SAN 127.0.0.1 and localhost) is
+# signed by the CA made on the first start. Mutual TLS on SSL and CONTROLLER: a client
+# certificate CN=<name> signs in as User:<name>.
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$SECURE_DIR/broker.p12
+ssl.keystore.password=$pass
+ssl.key.password=$pass
+ssl.truststore.type=PKCS12
+ssl.truststore.location=$SECURE_DIR/truststore.p12
+ssl.truststore.password=$pass
+ssl.client.auth=required
+ssl.principal.mapping.rules=RULE:^CN=([^,]+)\$/\$1/,DEFAULT
+listener.name.sasl_ssl.ssl.client.auth=none
+
+# SCRAM-SHA-512 on SASL_SSL: the user name is the principal.
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+
+# ACLs (shared/kafka_access.py): nothing is allowed that is not granted.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:broker;User:admin
+allow.everyone.if.no.acl.found=false
+EOF
+}
+
+python_bin() {
+  local py=${MARKETFLOW_PYTHON:-$REPO_DIR/.venv/bin/python}
+  [[ -x "$py" ]] || die "secure mode computes its ACLs with the project's Python ($py is missing: run make install, or set MARKETFLOW_PYTHON)"
+  echo "$py"
+}
+
+# The policy (users, topics, ACLs) from shared/kafka_access.py, the one place it lives.
+policy() {
+  local py
+  py=$(python_bin) || return 1
+  (cd "$REPO_DIR" && "$py" -m shared.kafka_access spec "${MARKETFLOW_NAMESPACE:-marketflow}")
+}
+
+random_secret() {
+  # 24 alphanumerics: safe inside JAAS quotes and --add-scram brackets.
+  local secret
+  secret=$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom 2>/dev/null | head -c 24 || true)
+  [[ ${#secret} -eq 24 ]] || die "could not read random bytes from /dev/urandom"
+  echo "$secret"
+}
+
+# keytool's work, in one JVM (see deploy/local/KafkaAccess.java): a CA, the broker's
+# keystore and truststore, and a client certificate and PEM key per principal.
+make_certificates_once() {
+  [[ -f "$SECURE_DIR/.certificates" ]] && return 0
+  log "making a CA, the broker's keystore and a client certificate per principal with keytool"
+  rm -rf "$SECURE_DIR/clients" "$SECURE_DIR"/*.p12 "$SECURE_DIR"/*.pem
+  chmod 700 "$SECURE_DIR"
+  [[ -s "$SECURE_DIR/store.password" ]] || (umask 077; random_secret >"$SECURE_DIR/store.password")
+  kafka_access certificates "$SECURE_DIR" "$(store_password)" "$@" >"$SECURE_DIR/keytool.log" 2>&1 \
+    || { tail -n 20 "$SECURE_DIR/keytool.log" >&2; die "keytool could not make the certificates"; }
+  touch "$SECURE_DIR/.certificates"
+}
+
+# A SCRAM password per principal, made once (the broker gets them when the storage is
+# formatted; KafkaAccess adds users that came later), and the scripts' own client
+# configuration: User:admin over SASL_SSL.
+make_passwords() {
+  local principal
+  mkdir -p "$SECURE_DIR/passwords"
+  for principal in "$@"; do
+    [[ -s "$SECURE_DIR/passwords/$principal" ]] && continue
+    (umask 077; random_secret >"$SECURE_DIR/passwords/$principal")
+  done
+  (umask 077; cat >"$SECURE_DIR/admin.properties" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(cat "$SECURE_DIR/passwords/admin")";
+ssl.truststore.type=PKCS12
+ssl.truststore.location=$SECURE_DIR/truststore.p12
+ssl.truststore.password=$(store_password)
+EOF
+  )
+}
+
+scram_arguments() {
+  local principal
+  for principal in "$@"; do
+    printf '%s\n' "--add-scram" \
+      "SCRAM-SHA-512=[name=$principal,password=$(cat "$SECURE_DIR/passwords/$principal")]"
+  done
+}
+
+# Waits (at most $1 seconds) until User:admin can sign in, then applies the policy.
+apply_policy() {
+  local output status=0
+  output=$(kafka_access apply "$HOST:$PORT" "$SECURE_DIR/admin.properties" \
+    "$SECURE_DIR/passwords" "$1" <<<"$SECURE_POLICY" 2>&1) || status=$?
+  if (( status != 0 )); then
+    echo "$output" | tail -n 20
+    return "$status"
+  fi
+  echo "$output" | tail -n 1
+}
+
+cmd_env() {
+  [[ "$SECURE" == 1 ]] || die "env describes the secure broker: set MARKETFLOW_KAFKA_SECURE=1"
+  local name=${1:-} how=${2:-sasl_ssl}
+  [[ -n "$name" ]] || die "usage: $0 env NAME [sasl_ssl|ssl]"
+  [[ -f "$SECURE_DIR/passwords/$name" ]] \
+    || die "no principal '$name' in $SECURE_DIR (start the secure broker first)"
+  echo "export MARKETFLOW_KAFKA_SSL_CAFILE=$SECURE_DIR/ca.pem"
+  case "$how" in
+    sasl_ssl)
+      echo "export MARKETFLOW_KAFKA_BOOTSTRAP=$HOST:$PORT"
+      echo "export MARKETFLOW_KAFKA_SECURITY_PROTOCOL=SASL_SSL"
+      echo "export MARKETFLOW_KAFKA_SASL_MECHANISM=SCRAM-SHA-512"
+      echo "export MARKETFLOW_KAFKA_SASL_USERNAME=$name"
+      echo "export MARKETFLOW_KAFKA_SASL_PASSWORD_FILE=$SECURE_DIR/passwords/$name" ;;
+    ssl)
+      echo "export MARKETFLOW_KAFKA_BOOTSTRAP=$HOST:$SSL_PORT"
+      echo "export MARKETFLOW_KAFKA_SECURITY_PROTOCOL=SSL"
+      echo "export MARKETFLOW_KAFKA_SSL_CERTFILE=$SECURE_DIR/clients/$name.pem"
+      echo "export MARKETFLOW_KAFKA_SSL_KEYFILE=$SECURE_DIR/clients/$name.key" ;;
+    *) die "usage: $0 env NAME [sasl_ssl|ssl]" ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------
+
 run_tool() {
   java -Xmx256m -Dlog4j2.configurationFile="$LOG4J_CONFIG" -cp "$(classpath)" "$@"
 }
@@ -162,7 +351,13 @@ format_storage_once() {
   cluster_id=$(run_tool kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)
   [[ "$cluster_id" =~ ^[A-Za-z0-9_-]{22}$ ]] || die "could not generate a cluster id (got '$cluster_id')"
   log "formatting KRaft storage in $LOG_DIRS (cluster id $cluster_id)"
-  run_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" >>"$LOG_FILE" 2>&1 \
+  local scram=()
+  if [[ "$SECURE" == 1 ]]; then
+    # The SCRAM users go into the cluster's first metadata (KRaft's way: no broker
+    # needs to run to create them, and User:admin can sign in at once).
+    mapfile -t scram < <(scram_arguments "${SECURE_USERS[@]}")
+  fi
+  run_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" "${scram[@]}" >>"$LOG_FILE" 2>&1 \
     || { tail -n 20 "$LOG_FILE" >&2; die "storage format failed (log: $LOG_FILE)"; }
 }
 
@@ -213,8 +408,18 @@ cmd_start() {
   if port_open "$CONTROLLER_PORT"; then
     die "controller port $CONTROLLER_PORT is in use by another process; set MARKETFLOW_KAFKA_CONTROLLER_PORT"
   fi
+  if [[ "$SECURE" == 1 ]] && port_open "$SSL_PORT"; then
+    die "SSL port $SSL_PORT is in use by another process; set MARKETFLOW_KAFKA_SSL_PORT"
+  fi
 
   cmd_fetch
+  if [[ "$SECURE" == 1 ]]; then
+    SECURE_POLICY=$(policy) || die "could not compute the access policy (shared/kafka_access.py)"
+    mapfile -t SECURE_USERS < <(sed -n 's/^user //p' <<<"$SECURE_POLICY")
+    mkdir -p "$SECURE_DIR"
+    make_certificates_once "${SECURE_USERS[@]}"
+    make_passwords "${SECURE_USERS[@]}"
+  fi
   write_config
   format_storage_once
 
@@ -239,6 +444,20 @@ cmd_start() {
     # Only lines from this start count; older runs left the same message.
     if port_open "$PORT" && grep -q 'Kafka Server started' < <(tail -n "+$start_line" "$LOG_FILE"); then
       local info
+      if [[ "$SECURE" == 1 ]]; then
+        # Signs in as User:admin over SASL_SSL (proves TLS and SCRAM work), then
+        # users, topics and ACLs.
+        if info=$(apply_policy $(( START_TIMEOUT - waited ))); then
+          log "ready after ${waited}s: pid $pid, $info"
+          log "SASL_SSL $HOST:$PORT, SSL (mutual TLS) $HOST:$SSL_PORT; files in $SECURE_DIR"
+          return 0
+        fi
+        echo "$info" >&2
+        echo "---- last lines of $LOG_FILE ----" >&2
+        tail -n 30 "$LOG_FILE" >&2
+        cmd_stop >&2 || true
+        die "the secure broker started but the access policy could not be applied"
+      fi
       if info=$(metadata_check) && [[ -n "$info" ]]; then
         log "ready after ${waited}s: pid $pid, $info, bootstrap $HOST:$PORT"
         return 0
@@ -291,5 +510,6 @@ case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  *) echo "usage: $0 {fetch|start|stop|status}" >&2; exit 2 ;;
+  env) shift; cmd_env "$@" ;;
+  *) echo "usage: $0 {fetch|start|stop|status|env NAME [sasl_ssl|ssl]}" >&2; exit 2 ;;
 esac
