@@ -32,9 +32,11 @@ SEES_TASKS = {ADMIN: ALL, AUDITOR: ALL, PLANNER: ALL, MANAGER: TEAM, CONTRIBUTOR
 # Managing work: planners everywhere, a team's manager on the team's work.
 MANAGES = {ADMIN: ALL, PLANNER: ALL, MANAGER: TEAM}
 # Doing the work: its assignee (and those who manage it, for interruptions).
-DOES = {ADMIN: ALL, CONTRIBUTOR: OWN}
+# The work itself is the assignee's, the decision the approvers': an admin reassigns or
+# cancels instead of acting in someone's name (the domain would refuse it anyway).
+DOES = {CONTRIBUTOR: OWN}
 INTERRUPTS = {**MANAGES, CONTRIBUTOR: OWN}
-DECIDES = {ADMIN: ALL, APPROVER: OWN}
+DECIDES = {APPROVER: OWN}
 READS_ALL = {ADMIN: ALL, AUDITOR: ALL, PLANNER: ALL}
 
 POLICY = Policy.table("execution", {
@@ -61,7 +63,7 @@ POLICY = Policy.table("execution", {
                      {ADMIN: ALL, PLANNER: ALL, MANAGER: TEAM, CONTRIBUTOR: TEAM,
                       APPROVER: OWN}),
     "task.claim": ("claim a task from one's team's queue (or holding its role)",
-                   {ADMIN: ALL, CONTRIBUTOR: TEAM}),
+                   {CONTRIBUTOR: TEAM}),
     "task.approve": ("approve the step of a submission one is an approver of", DECIDES),
     "task.request_changes": ("send a submission back, as an approver of its step",
                              DECIDES),
