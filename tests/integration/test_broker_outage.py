@@ -142,7 +142,7 @@ def published(service: RunningService) -> list[int]:
 
 async def _opened(execution: RunningService, campaign: dict[str, Any]) -> bool:
     for task in campaign["tasks"]:
-        response = await execution.http.get(f"/tasks/{task['task_id']}", headers=auth("ben"))
+        response = await execution.http.get(f"/tasks/{task['task_id']}", headers=auth("anna"))
         if response.status_code != 200:
             return False
     return True

@@ -13,7 +13,6 @@ from contracts import planning as planning_contract
 from services.execution.domain import Task
 from services.planning.domain import MemberProfile, TaskTemplate
 from shared import cloudevents
-from shared.domain import EventMeta
 from shared.runtime import ServiceRuntime, ensure_topics
 from tests.harness import (
     Environment,
@@ -97,6 +96,9 @@ async def test_events_committed_before_a_crash_are_published_after_restart(
     sqlite_env: Environment,
 ) -> None:
     """The process dies after committing and before its relay published anything."""
+    from shared.policy import Caller, Role
+
+    PLANNER = Caller.person("anna", Role.ADMIN, Role.PLANNER)
     from services.planning import commands
     from services.planning.wiring import build as build_planning
 
@@ -104,12 +106,12 @@ async def test_events_committed_before_a_crash_are_published_after_restart(
     planning_app = parts.application
     playbook = planning_app.define_playbook(
         "Webinar", [TaskTemplate(key="invite", title="Send invites", role="writer",
-                                 offset_days=-7)], EventMeta(actor="anna"))
+                                 offset_days=-7)], PLANNER)
     planning_app.register_member(commands.RegisterMember("ben", MemberProfile(name="Ben")),
-                                 EventMeta(actor="anna"))
+                                 PLANNER)
     campaign = planning_app.plan_campaign(commands.PlanCampaign(
         playbook.id, "Autumn webinar", launch_date=datetime(2027, 9, 1).date(),
-        assignments={"writer": "ben"}), EventMeta(actor="anna"))
+        assignments={"writer": "ben"}), PLANNER)
     planning_app.close()  # "crash": nothing was relayed
 
     planning = await start_service(sqlite_env, "planning")

@@ -34,7 +34,7 @@ async def test_a_read_model_that_cannot_fold_shows_degraded_and_recovers(
     env = tuned(sqlite_env, stall_seconds=1.0)
     notification = await start_service(env, "notification")
     try:
-        [inbox] = notification.runtime.parts.views
+        inbox, _access = notification.runtime.parts.views
 
         def broken(domain_event: Any, sql: Any) -> None:
             raise RuntimeError("disk quota exceeded")
@@ -46,7 +46,8 @@ async def test_a_read_model_that_cannot_fold_shows_degraded_and_recovers(
         async def read_model(state: str) -> dict[str, Any] | None:
             response = await notification.http.get("/health/status")
             status: dict[str, Any] = response.json()
-            [model] = status["read_models"]
+            [model] = [model for model in status["read_models"]
+                       if model["name"] == "notification.inbox"]
             return status | {"model": model, "code": response.status_code} \
                 if model["state"] == state else None
 

@@ -23,8 +23,21 @@ def examples() -> list[IntegrationEvent]:
     return made
 
 
+# Text fields constrained by a pattern, and a value each pattern takes.
+PATTERNED = {r"^[0-9a-f]{64}$": "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"}
+
+
+def _patterned(field: Any) -> str | None:
+    for constraint in field.metadata:
+        pattern = getattr(constraint, "pattern", None)
+        if pattern is not None:
+            assert pattern in PATTERNED, f"add an example for the pattern {pattern!r}"
+            return PATTERNED[pattern]
+    return None
+
+
 def instance(model: type[BaseModel], *, complete: bool) -> BaseModel:
-    values = {name: value(field.annotation, complete=complete)
+    values = {name: _patterned(field) or value(field.annotation, complete=complete)
               for name, field in model.model_fields.items()
               if complete or field.is_required()}
     try:

@@ -27,8 +27,10 @@ from services.planning.wiring import build as build_planning
 from shared import cloudevents
 from shared.config import Settings
 from shared.domain import DomainError, EventMeta, InvalidCommand, TooLarge
+from shared.policy import Caller, Role
 
 ANNA = EventMeta(actor="anna")
+PLANNER = Caller.person("anna", Role.PLANNER)
 
 
 def many_tasks(count: int, **fields: Any) -> list[dict[str, Any]]:
@@ -83,13 +85,13 @@ def test_a_save_with_an_event_over_the_limit_commits_nothing(tmp_path: Path) -> 
     commits: list[int] = []
     app.add_commit_listener(lambda: commits.append(app.max_notification_id()))
     try:
-        app.define(PlaybookSpec.model_validate({"name": "Fine", "tasks": many_tasks(3)}), ANNA)
+        app.define(PlaybookSpec.model_validate({"name": "Fine", "tasks": many_tasks(3)}), PLANNER)
         assert commits == [1]
         # Within every count limit, but its texts add up to more than one event may hold.
         wordy = PlaybookSpec.model_validate(
             {"name": "Wordy", "tasks": many_tasks(20, description="x" * 2000)})
         with pytest.raises(TooLarge) as refused:
-            app.define(wordy, ANNA)
+            app.define(wordy, PLANNER)
         assert refused.value.status_code == 413
         message = str(refused.value)
         assert "Playbook.Defined" in message and "the limit is 20,000 bytes" in message
