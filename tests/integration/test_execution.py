@@ -303,7 +303,9 @@ async def test_absence_hands_work_to_the_backup_or_the_queue(
         ends_on=TODAY + dt.timedelta(days=5), backup_member_id="dave", reason="holiday"))
     handed = await task_of(execution, writing.task_id, lambda t: t["assignee_id"] == "dave")
     assert handed["due_date"] == DUE.isoformat()
-    assert "holiday" in handed["history"][-1]["reason"]
+    # The history names the absence, not why ben is away (only his managers may know).
+    assert f"absence {away}: ben away" in handed["history"][-1]["reason"]
+    assert "holiday" not in handed["history"][-1]["reason"]
     assert [row["key"] for row in await get(execution, "/approvals", "dave")] == ["blog"]
     assert await get(execution, "/approvals", "ben") == []
     absence = await get(execution, f"/absences/{away}")

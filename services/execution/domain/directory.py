@@ -136,9 +136,10 @@ class Absence(Aggregate):
         self.warnings: list[str] = []
 
     def describe(self) -> str:
-        why = f" ({self.reason})" if self.reason else ""
+        """What the hand-over's events say of the absence: never its reason, which only
+        the member, their managers, planners and auditors may read (on the absence)."""
         return (f"absence {self.id}: {self.member_id} away {self.starts_on.isoformat()} to "
-                f"{self.ends_on.isoformat()}{why}")
+                f"{self.ends_on.isoformat()}")
 
     def due(self, today: dt.date) -> bool:
         """Scheduled, and today is one of its days (a past absence moves nothing)."""
