@@ -91,9 +91,8 @@ for token, m in json.load(open(sys.argv[1])).items(): print(f'  {m[\"member_id\"
 Demo campaign $campaign, for example:
   curl -H "Authorization: Bearer <ben's token>" 'http://127.0.0.1:${PORTS[execution]}/tasks?assignee=me'
   curl -H "Authorization: Bearer <audrey's token>" http://127.0.0.1:${PORTS[reporting]}/campaigns/$campaign/progress
-  curl -X POST -H "Authorization: Bearer <ben's token>" -H 'Content-Type: application/json' \
-       -d '{"kind": "member", "id": "ben"}' http://127.0.0.1:${PORTS[planning]}/members/ben/calendar-feeds
-                                           (a secret calendar address for ben's feed alone)
+  curl -X POST -H "Authorization: Bearer <ben's token>" -H 'Content-Type: application/json' -d '{"kind": "member", "id": "ben"}' http://127.0.0.1:${PORTS[planning]}/members/ben/calendar-feeds
+      (a secret calendar address for ben's feed alone: subscribe to the url it answers)
 Who may do what: the access matrix in README.md.
 
 Press Ctrl-C to stop.
