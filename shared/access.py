@@ -326,16 +326,20 @@ class AccessView(Projection):
 
     def caller(self, member_id: str, name: str, token_roles: frozenset[Role],
                service_account: bool) -> Caller:
-        """The caller as the directory knows them: roles from the token and from the
-        directory, their teams, the teams they manage and who reports to them."""
         if service_account:
             return Caller(member_id=member_id, name=name, roles=token_roles,
                           service_account=True)
-        facts = self.member(member_id)
-        if facts is None:
-            return Caller.person(member_id, *token_roles)
-        caller = Caller.person(member_id, *(token_roles | facts.roles), teams=facts.teams,
-                               managed_teams=facts.managed_teams, reports=facts.reports)
-        return Caller(member_id=caller.member_id, name=facts.name or name, roles=caller.roles,
-                      teams=caller.teams, managed_teams=caller.managed_teams,
-                      reports=caller.reports)
+        return caller_of(member_id, name, token_roles, self.member(member_id))
+
+
+def caller_of(member_id: str, name: str, token_roles: frozenset[Role],
+              facts: MemberFacts | None) -> Caller:
+    """A person as the directory knows them: roles from the credential and from the
+    directory, their teams, the teams they manage and who reports to them."""
+    if facts is None:
+        return Caller.person(member_id, *token_roles)
+    caller = Caller.person(member_id, *(token_roles | facts.roles), teams=facts.teams,
+                           managed_teams=facts.managed_teams, reports=facts.reports)
+    return Caller(member_id=caller.member_id, name=facts.name or name, roles=caller.roles,
+                  teams=caller.teams, managed_teams=caller.managed_teams,
+                  reports=caller.reports)

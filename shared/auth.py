@@ -23,15 +23,13 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from fastapi import HTTPException, Request, status
 
+from shared.access import AccessView, caller_of, token_hash
 from shared.oidc import InvalidToken, OidcIdentity, OidcProviderError
 from shared.policy import Caller, Role, access_roles
-
-if TYPE_CHECKING:
-    from shared.access import AccessView
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +119,6 @@ class Authenticator:
         return self._api_token(token)
 
     def _api_token(self, token: str) -> Identity:
-        from shared.access import token_hash
-
         credential = self.access.credential(token_hash(token)) if self.access else None
         if credential is None:
             raise InvalidCredential("unknown token")
@@ -136,17 +132,14 @@ class Authenticator:
 
     def caller(self, token: str) -> Caller:
         identity = self.identify(token)
-        if self.access is None:
-            if identity.service_account:
-                return Caller(identity.member_id, identity.name, identity.roles,
-                              service_account=True)
-            return Caller.person(identity.member_id, *identity.roles)
-        facts = None if identity.service_account else self.access.member(identity.member_id)
+        if identity.service_account:
+            return Caller(identity.member_id, identity.name, identity.roles,
+                          service_account=True)
+        facts = self.access.member(identity.member_id) if self.access else None
         if facts is not None and not facts.active:
             raise InvalidCredential(f"{identity.member_id} is no longer active in the "
                                     "team directory")
-        return self.access.caller(identity.member_id, identity.name, identity.roles,
-                                  identity.service_account)
+        return caller_of(identity.member_id, identity.name, identity.roles, facts)
 
 
 def unauthorized(detail: str) -> HTTPException:

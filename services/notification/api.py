@@ -3,7 +3,7 @@ the access policy (``policy.py``); the use cases check it."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -21,8 +21,7 @@ Actor = Annotated[Caller, Depends(current_caller)]
 def build_router(app: NotificationApplication) -> APIRouter:
     router = APIRouter(tags=["notifications"])
 
-    def answer(row: dict[str, Any], response: Response) -> NotificationOut:
-        found = notification_out(row)
+    def answer(found: NotificationOut, response: Response) -> NotificationOut:
         set_etag(response, found.version)
         return found
 
@@ -38,7 +37,7 @@ def build_router(app: NotificationApplication) -> APIRouter:
                      response: Response) -> NotificationOut:
         """One of the caller's notifications (403 for someone else's; admins and auditors
         may read any)."""
-        return answer(app.read(notification_id, caller), response)
+        return answer(notification_out(app.read(notification_id, caller)), response)
 
     @router.post("/notifications/{notification_id}/read",
                  openapi_extra=action("notification.mark_read"))
@@ -47,6 +46,6 @@ def build_router(app: NotificationApplication) -> APIRouter:
         """Marks one of the caller's own notifications read (403 for anyone else's)."""
         with precondition(if_match):
             app.mark_read(notification_id, caller, if_match_version(if_match))
-        return answer(app.read(notification_id, caller), response)
+        return answer(notification_out(app.read(notification_id, caller)), response)
 
     return router

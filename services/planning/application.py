@@ -78,8 +78,9 @@ class PlanningApplication(ServiceApplication):
     # --- who may ------------------------------------------------------------------
 
     def campaign_resource(self, campaign: Campaign) -> Resource:
-        """A campaign as the policy sees it: its team's, and its people's own."""
-        people = {task.assignee_id for task in campaign.tasks} | {campaign.planned_by}
+        """A campaign as the policy sees it: its team's, and its own to whoever holds
+        one of its tasks now (the calendar's ``taking_part`` answers the same for lists)."""
+        people = {campaign.holder_of(task.task_id).assignee_id for task in campaign.tasks}
         return Resource.of(owners=people, teams=[campaign.team_id] if campaign.team_id else [],
                            description=f"campaign {campaign.id}")
 
@@ -236,14 +237,14 @@ class PlanningApplication(ServiceApplication):
         """Contributors and managers see the campaigns of their teams and those that
         assign them work; a page may then hold fewer rows than asked (its cursor goes on)."""
         scope = POLICY.authorize_listing("campaign.read", caller)
-        assert self.catalog is not None
+        assert self.catalog is not None and self.calendar is not None
         found = self.catalog.campaigns(page)
         if scope == "all":
             return found
-        visible = [row for row in found.rows
-                   if POLICY.allows("campaign.read", caller, self.campaign_resource(
-                       self.campaign(UUID(str(row["id"])))))]
-        return Page(visible, found.next_cursor)
+        visible = self.calendar.taking_part(caller.member_id, caller.reports,
+                                            caller.teams | caller.managed_teams)
+        return Page([row for row in found.rows if str(row["id"]) in visible],
+                    found.next_cursor)
 
     def _schedule(self, spec: PlaybookSpec, calendar: WorkingCalendar, **options: object
                   ) -> Schedule:

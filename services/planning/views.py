@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import singledispatchmethod
 from typing import Any, ClassVar
 from uuid import UUID
@@ -407,6 +407,20 @@ class CalendarView(Projection):
             self._touch(sql, event, status="completed")
 
     # --- queries -----------------------------------------------------------------------
+
+    def taking_part(self, member_id: str, reports: Collection[str],
+                    teams: Collection[str]) -> set[str]:
+        """Ids of the campaigns of ``teams``, and of those where ``member_id`` (or one of
+        their ``reports``) holds a task now."""
+        self.catch_up()
+        people = [member_id, *reports]
+        statement = (f"SELECT campaign_id FROM {self.table('calendar_tasks')} WHERE "
+                     f"assignee_id IN ({', '.join('?' for _ in people)})")
+        if teams:
+            statement += (f" UNION SELECT campaign_id FROM {self.table('calendar_campaigns')}"
+                          f" WHERE team_id IN ({', '.join('?' for _ in teams)})")
+        with self.store.transaction(commit=False) as sql:
+            return {row["campaign_id"] for row in sql.rows(statement, [*people, *teams])}
 
     def entries(self, first: dt.date, last: dt.date, *, team_id: str | None = None,
                 goal_id: UUID | None = None, member_id: str | None = None,

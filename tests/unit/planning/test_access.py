@@ -209,3 +209,30 @@ def test_people_sign_in_with_tokens_from_the_organizations_provider(tmp_path: Pa
                 "Authorization": f"Bearer {forged}"}).status_code == 401
         finally:
             client.app.state.runtime.application.close()  # type: ignore[attr-defined]
+
+
+def test_a_contributor_lists_and_reads_the_campaigns_of_their_teams_and_their_work(
+        client: TestClient) -> None:
+    playbook = client.post("/playbooks", json=LAUNCH_PLAYBOOK, headers=ANNA).json()
+    launch = (TODAY + dt.timedelta(days=90)).isoformat()
+
+    def plan(name: str, writer: str, team_id: str | None) -> str:
+        planned = client.post("/campaigns", headers=ANNA, json={
+            "playbook_id": playbook["id"], "name": name, "launch_date": launch,
+            "team_id": team_id, "assignments": {"writer": writer, "designer": writer}})
+        assert planned.status_code == 201, planned.text
+        return str(planned.json()["id"])
+
+    assert client.put("/members/erin", headers=ANNA, json={"name": "Erin"}).status_code == 200
+    content = plan("Content's", "ben", "content")
+    elsewhere = plan("No team's", "erin", None)
+
+    def listed(headers: dict[str, str]) -> set[str]:
+        return {row["name"] for row in client.get("/campaigns", headers=headers).json()}
+
+    assert listed(BEN) == {"Content's"}
+    assert listed(ERIN) == {"No team's"}  # left the team; holds the other's tasks
+    assert listed(AUDITOR) == listed(ANNA) == {"Content's", "No team's"}
+    assert client.get(f"/campaigns/{content}", headers=BEN).status_code == 200
+    assert client.get(f"/campaigns/{elsewhere}", headers=BEN).status_code == 403
+    assert client.get(f"/campaigns/{elsewhere}", headers=MAX).status_code == 403
