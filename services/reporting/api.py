@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.reporting.application import ReportingApplication
 from services.reporting.domain import ArchivedEvent
+from services.reporting.export_api import add_export_route
 from services.reporting.representations import (
     HISTORY_ORDER,
     ArchivedEventOut,
@@ -82,4 +83,5 @@ def build_router(app: ReportingApplication) -> APIRouter:
         """How many events of each type the archive holds (admins, planners, auditors)."""
         return ArchiveTotalsOut(archived_by_type=app.archive_totals(caller))
 
+    add_export_route(router, app)
     return router

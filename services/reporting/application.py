@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from copy import deepcopy
 from typing import Any
 from uuid import UUID
@@ -14,6 +15,7 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Recording
 
 from services.reporting.domain import ArchivedEvent, Timeline, entry_of, timeline_id
+from services.reporting.export import ArchiveView, ExportFilter
 from services.reporting.policy import POLICY
 from services.reporting.progress import CampaignProgress
 from services.reporting.views import ProgressView
@@ -32,6 +34,7 @@ class ReportingApplication(ServiceApplication):
         self._known_timelines: OrderedDict[UUID, Timeline] = OrderedDict()
         self._known_lock = threading.Lock()
         self.progress = ProgressView(self)
+        self.archive = ArchiveView(self)
 
     # --- archiving -----------------------------------------------------------------
 
@@ -154,3 +157,12 @@ class ReportingApplication(ServiceApplication):
             raise NotFound(f"campaign {campaign_id} had not been planned by "
                            f"{moment.isoformat()}")
         return progress.report()
+
+    # --- export ----------------------------------------------------------------------
+
+    def export_rows(self, caller: Caller, selection: ExportFilter
+                    ) -> Iterator[dict[str, Any]]:
+        """The archived events ``selection`` picks, each once, oldest first, read as the
+        iterator is consumed (``export.ArchiveView.rows``); checked before any is read."""
+        POLICY.authorize("report.export", caller)
+        return self.archive.rows(selection)

@@ -32,4 +32,6 @@ POLICY = Policy.table("reporting", {
                                  "tasks of campaigns they take part in or of their teams)",
                                  CAMPAIGN_READERS),
     "report.archive.read": ("the archive's totals by event type", EVERYTHING),
+    "report.export": ("export the archive (JSON Lines, CSV, OCEL 2.0), filtered by "
+                      "period, subject or actor", EVERYTHING),
 })

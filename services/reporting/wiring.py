@@ -20,6 +20,6 @@ def build(settings: Settings) -> ServiceParts:
         router=build_router(app),
         translate=integration.translate,
         upstream=UPSTREAM,
-        views=[app.progress, access],
+        views=[app.progress, app.archive, access],
         access=access,
     )

@@ -1,0 +1,182 @@
+"""The archive exported for auditors and analysts: every archived event once, filtered by
+period, subject or actor, streamed as JSON Lines or CSV (OCEL 2.0: ``ocel.py``).
+
+An event is filed on its subject's timeline and on its campaign's (``handlers.archive``);
+the ``reporting.archive`` read model keeps one row per event (the subject's copy), with
+indexes for the filters. An export reads it page by page in the order things happened
+(time, then arrival), up to the position the read model had reached when the export
+began: memory stays flat whatever the archive's size, and an export is a snapshot.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import singledispatchmethod
+from typing import Any
+
+import orjson
+
+from services.reporting.domain import Timeline, entry_of, timeline_id
+from shared.domain import InvalidCommand
+from shared.projections import Projection, Sql, Table, keyset
+
+EXPORT_PAGE = 1000
+"""Rows read per query while streaming an export."""
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+COLUMNS = ("id", "source", "type", "time", "subject", "actor", "aggregate_version",
+           "correlation_id", "causation_id", "reason", "data")
+"""An exported event's fields (JSON Lines keys, CSV header), as ``ArchivedEvent``'s."""
+ORDER = ("at", "seq")
+
+
+def micros(moment: dt.datetime) -> int:
+    return (moment - EPOCH) // dt.timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """Which archived events to export: ``start`` inclusive, ``end`` exclusive."""
+
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    subject: str | None = None
+    actor: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("start", "end"):
+            moment = getattr(self, name)
+            if moment is not None and moment.tzinfo is None:
+                label = "from" if name == "start" else "to"
+                raise InvalidCommand(f"{label}: give a time zone, e.g. "
+                                     "2026-01-31T12:00:00+00:00")
+        if self.start is not None and self.end is not None and self.start >= self.end:
+            raise InvalidCommand("from: must be before to")
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.start is not None:
+            clauses.append('"at" >= ?')
+            params.append(micros(self.start))
+        if self.end is not None:
+            clauses.append('"at" < ?')
+            params.append(micros(self.end))
+        if self.subject is not None:
+            clauses.append('"subject" = ?')
+            params.append(self.subject)
+        if self.actor is not None:
+            clauses.append('"actor" = ?')
+            params.append(self.actor)
+        return " AND ".join(clauses) or "1=1", params
+
+
+class ArchiveView(Projection):
+    """One row per archived event (its subject's copy), for exports."""
+
+    name = "reporting.archive"
+    version = 1
+    tables = (
+        Table("archive_events", (
+            ("seq", "int"), ("at", "int"), ("id", "text"), ("source", "text"),
+            ("type", "text"), ("time", "text"), ("subject", "text"), ("actor", "text"),
+            ("aggregate_version", "int"), ("correlation_id", "text"),
+            ("causation_id", "text"), ("reason", "text"), ("data", "json"),
+        ), ("seq",), indexes=(("at", "seq"), ("subject", "at", "seq"),
+                              ("actor", "at", "seq"))),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rows: list[tuple[Any, ...]] = []
+
+    @singledispatchmethod
+    def apply(self, domain_event: Any, sql: Sql) -> None:
+        """Only archived events count."""
+
+    @apply.register(Timeline.Started)  # type: ignore[attr-defined]
+    @apply.register(Timeline.Appended)  # type: ignore[attr-defined]
+    def _archived(self, domain_event: Any, sql: Sql) -> None:
+        entry = entry_of(domain_event)
+        # Filed on its subject's timeline and its campaign's: keep the subject's copy.
+        if entry is None or domain_event.originator_id != timeline_id(entry.subject):
+            return
+        dumped = entry.model_dump(mode="json")
+        self._rows.append((micros(entry.time), *(
+            orjson.dumps(dumped[name]).decode() if name == "data" else dumped[name]
+            for name in COLUMNS)))
+
+    def finish(self, sql: Sql) -> None:
+        if not self._rows:
+            return
+        table = self.table("archive_events")
+        last = sql.one(f'SELECT MAX("seq") AS seq FROM {table}')
+        first = int(last["seq"] or 0) + 1 if last else 1
+        columns = ", ".join(f'"{name}"' for name in ("seq", "at", *COLUMNS))
+        marks = ", ".join("?" for _ in range(len(COLUMNS) + 2))
+        sql.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                        [(first + n, *row) for n, row in enumerate(self._rows)])
+        self._rows = []
+
+    def forget(self) -> None:
+        self._rows = []
+
+    def rows(self, selection: ExportFilter, page_size: int = EXPORT_PAGE
+             ) -> Iterator[dict[str, Any]]:
+        """The selected events, oldest first, as stored rows (``data`` JSON text). The
+        read model is caught up now (so a failure is an error before anything is sent);
+        the rows are read as the iterator is consumed, a page per query."""
+        self.catch_up()
+        with self.store.transaction(commit=False) as sql:
+            head = sql.one(f'SELECT MAX("seq") AS seq FROM {self.table("archive_events")}')
+        return self._pages(selection, int(head["seq"] or 0) if head else 0, page_size)
+
+    def _pages(self, selection: ExportFilter, head: int, page_size: int
+               ) -> Iterator[dict[str, Any]]:
+        where, params = selection.where()
+        table = self.table("archive_events")
+        after: tuple[Any, ...] | None = None
+        while True:
+            start, start_params = keyset(ORDER, after)
+            with self.store.transaction(commit=False) as sql:
+                page = sql.rows(
+                    f'SELECT * FROM {table} WHERE ({where}) AND "seq" <= ? AND {start} '
+                    'ORDER BY "at", "seq" LIMIT ?',
+                    [*params, head, *start_params, page_size])
+            yield from page
+            if len(page) < page_size:
+                return
+            after = (page[-1]["at"], page[-1]["seq"])
+
+
+# --- formats ------------------------------------------------------------------------------
+
+def jsonl(rows: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+    """One JSON object per line (``COLUMNS``); a chunk per page-sized batch of lines."""
+    batch: list[bytes] = []
+    for row in rows:
+        envelope = orjson.dumps({name: row[name] for name in COLUMNS[:-1]})
+        batch.append(envelope[:-1] + b',"data":' + row["data"].encode() + b"}\n")
+        if len(batch) >= EXPORT_PAGE:
+            yield b"".join(batch)
+            batch = []
+    if batch:
+        yield b"".join(batch)
+
+
+def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+    """RFC 4180 CSV with a header row; ``data`` as JSON text; an absent value is empty."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(["" if row[name] is None else row[name] for name in COLUMNS])
+        if count % EXPORT_PAGE == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
