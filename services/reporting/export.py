@@ -16,6 +16,8 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import singledispatchmethod
+from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -169,14 +171,16 @@ def jsonl(rows: Iterator[dict[str, Any]]) -> Iterator[bytes]:
 
 
 def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[bytes]:
-    """RFC 4180 CSV with a header row; ``data`` as JSON text; an absent value is empty."""
+    """RFC 4180 CSV with a header row; ``data`` as JSON text; an absent value is empty
+    (the csv module writes None so)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for count, row in enumerate(rows, start=1):
-        writer.writerow(["" if row[name] is None else row[name] for name in COLUMNS])
-        if count % EXPORT_PAGE == 0:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
+    fields = itemgetter(*COLUMNS)
+    while batch := list(islice(rows, EXPORT_PAGE)):
+        writer.writerows(map(fields, batch))
+        yield buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode()
