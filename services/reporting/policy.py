@@ -12,6 +12,8 @@ Checked in the use cases (``application.py``); every route names its action.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from shared.policy import Policy, Role, Scope
 
 ADMIN, PLANNER, MANAGER = Role.ADMIN, Role.PLANNER, Role.TEAM_MANAGER
@@ -33,3 +35,12 @@ POLICY = Policy.table("reporting", {
                                  CAMPAIGN_READERS),
     "report.archive.read": ("the archive's totals by event type", EVERYTHING),
 })
+
+# Tamper evidence (``transparency.py``): the archive's signed tree heads and proofs are
+# for those who read the whole archive.
+POLICY = replace(POLICY, rules={**POLICY.rules, **Policy.table("reporting", {
+    "audit.tree_head.read": ("the archive's signed Merkle tree head and the key that "
+                             "signs it", EVERYTHING),
+    "audit.proof.read": ("inclusion proofs of archived events and consistency proofs "
+                         "between tree heads", EVERYTHING),
+}).rules})
