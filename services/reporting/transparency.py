@@ -15,9 +15,10 @@ reads O(log n) stored hashes, never the events.
 Signed tree heads: Ed25519 over ``TREE_HEAD_PREFIX || tree_size (u64 big-endian) ||
 timestamp in ms since the epoch (u64 big-endian) || root_hash (32 bytes)``. The key is
 the PEM (PKCS#8) file ``MARKETFLOW_AUDIT_SIGNING_KEY_FILE``; without one, a development
-key is created beside the SQLite store (or, on PostgreSQL, one for this process only),
-with a warning. Heads are saved in ``audit_tree_heads`` when published (periodically and
-when asked for one that covers new events).
+key is created (with a warning) in the local data directory (``MARKETFLOW_SQLITE_DIR``,
+whichever the store) and used from then on: configure a key in production. Heads are
+saved in ``audit_tree_heads`` when published (periodically and when asked for one that
+covers new events).
 """
 
 from __future__ import annotations
@@ -232,7 +233,7 @@ def verify_tree_head(head: TreeHead, public_key: Ed25519PublicKey) -> bool:
 
 
 def load_signing_key(app: ServiceApplication) -> Ed25519PrivateKey:
-    """The configured key; else a development key (see the module's docstring)."""
+    """The configured key; else the development key (see the module's docstring)."""
     configured = os.environ.get(KEY_FILE_VARIABLE)
     if configured:
         key = serialization.load_pem_private_key(Path(configured).read_bytes(), None)
@@ -240,19 +241,18 @@ def load_signing_key(app: ServiceApplication) -> Ed25519PrivateKey:
             raise ValueError(f"{KEY_FILE_VARIABLE}: {configured} is not an Ed25519 key")
         return key
     settings = app.settings
-    if settings.store != "sqlite":
-        log.warning("no audit signing key configured: tree heads are signed with a key of "
-                    "this process only", extra={"variable": KEY_FILE_VARIABLE})
-        return Ed25519PrivateKey.generate()
     path = settings.sqlite_dir / f"{settings.namespace}-{settings.service}-audit-key.pem"
-    if not path.exists():
+    fresh = Ed25519PrivateKey.generate()
+    try:
+        settings.sqlite_dir.mkdir(parents=True, exist_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+            f.write(fresh.private_bytes(serialization.Encoding.PEM,
+                                        serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()))
         log.warning("no audit signing key configured: created a development key",
                     extra={"variable": KEY_FILE_VARIABLE, "path": str(path)})
-        fresh = Ed25519PrivateKey.generate()
-        path.write_bytes(fresh.private_bytes(serialization.Encoding.PEM,
-                                             serialization.PrivateFormat.PKCS8,
-                                             serialization.NoEncryption()))
-        path.chmod(0o600)
+    except FileExistsError:
+        pass
     key = serialization.load_pem_private_key(path.read_bytes(), None)
     assert isinstance(key, Ed25519PrivateKey)
     return key

@@ -86,7 +86,8 @@ def build_transparency_router(transparency: Transparency) -> APIRouter:
         return PublicKeyOut(key_id=key_id, public_key_pem=pem)
 
     @router.get("/audit/proofs/inclusion", tags=["audit"],
-                openapi_extra=action("audit.proof.read"))
+                openapi_extra=action("audit.proof.read"),
+                responses={404: {"description": "no archived event has this id"}})
     def inclusion_proof(
             caller: Actor,
             event_id: Annotated[str, Query(min_length=1, max_length=256,
