@@ -138,7 +138,8 @@ class MerkleView(Projection):
                         self._leaves)
         sql.executemany(f"INSERT INTO {self.table('merkle_nodes')} (level, node_index, hash) "
                         "VALUES (?, ?, ?)", self._nodes)
-        self._leaves, self._nodes = [], []
+        # Reloaded (O(log n) rows) by the next page: another replica may append meanwhile.
+        self.forget()
 
     def forget(self) -> None:
         self._frontier = None  # reloaded from the tables by the next page

@@ -177,3 +177,26 @@ def test_a_tampered_store_is_detected_and_the_event_named(
     code, output = run_verify()
     assert code == 1, output
     assert expected in output, output
+
+
+def test_replicas_folding_the_same_tree_in_turns_agree_with_the_definition(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MARKETFLOW_SQLITE_DIR", str(tmp_path))
+    parts = build(Settings.from_env("reporting"))
+    app = parts.application
+    try:
+        one = next(view for view in parts.views if isinstance(view, MerkleView))
+        other = MerkleView(app)
+        for turn, view in enumerate([one, other, one, other]):
+            feed(app, EVENTS[turn * 2:turn * 2 + 2])  # type: ignore[arg-type]
+            view.catch_up()
+        history = {entry.id: entry for entry in app.history(str(CAMPAIGN))}  # type: ignore[attr-defined]
+        leaves = [merkle.leaf_hash(canonical_bytes(history[inbound.envelope.id]))
+                  for inbound in EVENTS]
+        for view in (one, other):
+            view.catch_up()
+            with view.store.transaction(commit=False) as sql:
+                assert [view.root(sql, size) for size in range(len(EVENTS) + 1)] == [
+                    merkle.naive_root(leaves[:size]) for size in range(len(EVENTS) + 1)]
+    finally:
+        app.close()
