@@ -58,9 +58,16 @@ TREE_HEAD_PREFIX = b"marketflow-tree-head-v1\x00"
 TREE_HEADS_TABLE = "audit_tree_heads"
 
 
+def canonical_json(entry: dict[str, Any]) -> bytes:
+    """The bytes a leaf hashes, from the archived entry's JSON object as stored."""
+    return orjson.dumps(entry, option=orjson.OPT_SORT_KEYS)
+
+
 def canonical_bytes(entry: ArchivedEvent) -> bytes:
-    """The bytes a leaf hashes: the archived entry as sorted-key compact JSON."""
-    return orjson.dumps(entry.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    """The bytes a leaf hashes: the archived entry as stored (the fields it was archived
+    with: a field added to ``ArchivedEvent`` later does not change old leaves), as
+    sorted-key compact JSON."""
+    return canonical_json(entry.model_dump(mode="json", exclude_unset=True))
 
 
 def leaf_of(domain_event: Any) -> ArchivedEvent | None:
