@@ -122,8 +122,7 @@ class MerkleView(Projection):
                              int(domain_event.originator_version), leaf.hex()))
 
     def _load_frontier(self, sql: Sql) -> merkle.Frontier:
-        row = sql.one(f"SELECT COUNT(*) AS n FROM {self.table('merkle_leaves')}")
-        size = int(row["n"]) if row else 0
+        size = self.size(sql)
         return merkle.Frontier(size, [self._stored(sql, level, index)
                                       for level, index in merkle.Frontier.edge_ranges(size)])
 
@@ -155,8 +154,9 @@ class MerkleView(Projection):
     # --- queries -----------------------------------------------------------------------
 
     def size(self, sql: Sql) -> int:
-        row = sql.one(f"SELECT COUNT(*) AS n FROM {self.table('merkle_leaves')}")
-        return int(row["n"]) if row else 0
+        """Leaves so far (indexes are dense from 0: one key lookup, not a count)."""
+        row = sql.one(f"SELECT MAX(leaf_index) AS last FROM {self.table('merkle_leaves')}")
+        return int(row["last"]) + 1 if row and row["last"] is not None else 0
 
     def subtrees(self, sql: Sql) -> merkle.Subtrees:
         """MTH(D[start:end]) from the stored complete subtrees."""

@@ -200,3 +200,40 @@ def test_replicas_folding_the_same_tree_in_turns_agree_with_the_definition(
                     merkle.naive_root(leaves[:size]) for size in range(len(EVENTS) + 1)]
     finally:
         app.close()
+
+
+def test_over_http_a_client_checks_a_head_and_an_event_with_the_published_key(
+        tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from tests.unit.in_process import auth, service_client
+
+    with service_client("reporting", tmp_path) as client:
+        feed(client.application, EVENTS[:5])
+        first = client.get("/audit/tree-head", headers=auth("anna")).json()
+        feed(client.application, EVENTS[5:])
+        head = client.get("/audit/tree-head", headers=auth("anna")).json()
+        key = client.get("/audit/public-key", headers=auth("anna")).json()
+        public_key = serialization.load_pem_public_key(key["public_key_pem"].encode())
+        assert isinstance(public_key, Ed25519PublicKey)
+        assert (first["tree_size"], head["tree_size"]) == (5, len(EVENTS))
+        assert all(verify_tree_head(TreeHead.from_json(signed), public_key)
+                   for signed in (first, head))
+        proof = client.get("/audit/proofs/inclusion", headers=auth("anna"), params={
+            "event_id": EVENTS[3].envelope.id, "tree_size": 5}).json()
+        assert merkle.verify_inclusion(3, 5, _b(proof["leaf_hash"]),
+                                       [_b(p) for p in proof["audit_path"]],
+                                       _b(first["root_hash"]))
+        consistency = client.get("/audit/proofs/consistency", headers=auth("anna"),
+                                 params={"first": 5}).json()
+        assert merkle.verify_consistency(5, len(EVENTS), _b(first["root_hash"]),
+                                         _b(head["root_hash"]),
+                                         [_b(p) for p in consistency["consistency_path"]])
+        assert client.get("/audit/tree-head", headers=auth("ben")).status_code == 403
+        missing = client.get("/audit/proofs/inclusion", headers=auth("anna"),
+                             params={"event_id": "nope"})
+        assert missing.status_code == 404
+        too_big = client.get("/audit/proofs/consistency", headers=auth("anna"),
+                             params={"first": 99})
+        assert too_big.status_code == 422, too_big.text
