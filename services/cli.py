@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -157,6 +159,82 @@ def _print_difference(name: str, difference: TableDifference, show: int) -> None
         changed = {key: (live[key], rebuilt.get(key)) for key in live
                    if live[key] != rebuilt.get(key)}
         console.print(f"  changed:      {changed} (live, rebuilt)")
+
+
+# --- audit: the archive's tamper evidence (services/reporting/transparency.py) -----------
+
+audit_app = typer.Typer(help="The archive's Merkle tree: signed tree heads, verification.",
+                        no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+TreeHeadFile = Annotated[Path | None, typer.Option(
+    "--tree-head", help="a signed tree head (JSON, as GET /audit/tree-head answers); the "
+    "latest one reporting saved when omitted")]
+PublicKeyFile = Annotated[Path | None, typer.Option(
+    "--public-key", help="PEM public key to check the signature with; the configured "
+    "signing key's when omitted")]
+
+
+@contextmanager
+def _transparency() -> Iterator[Any]:
+    from services.reporting.transparency import MerkleView, Transparency
+
+    with _services(["reporting"]) as parts:
+        view = next(view for view in parts[0].views if isinstance(view, MerkleView))
+        yield Transparency(parts[0].application, view)
+
+
+@audit_app.command("tree-head")
+def audit_tree_head(output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="also write the head to this file")] = None) -> None:
+    """Sign, save and print a tree head over everything archived."""
+    with _transparency() as transparency:
+        head = transparency.publish().as_json()
+    text = orjson.dumps(head, option=orjson.OPT_INDENT_2).decode()
+    if output is not None:
+        output.write_text(text + "\n")
+    console.print_json(text)
+
+
+@audit_app.command("verify")
+def audit_verify(tree_head: TreeHeadFile = None, public_key: PublicKeyFile = None) -> None:
+    """Recompute the archive's Merkle tree from the stored events and check it against a
+    signed tree head; names the first altered, missing or reordered event. Exits 1 if
+    anything differs."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from services.reporting.audit_verify import verify_archive
+    from services.reporting.transparency import TreeHead
+
+    with _transparency() as transparency:
+        if tree_head is not None:
+            try:
+                head = TreeHead.from_json(orjson.loads(tree_head.read_bytes()))
+            except (OSError, ValueError) as error:
+                raise typer.BadParameter(str(error), param_hint="--tree-head") from None
+        else:
+            saved = transparency.latest_saved()
+            if saved is None:
+                raise typer.BadParameter("no tree head saved yet: run `marketflow audit "
+                                         "tree-head` first", param_hint="--tree-head")
+            head = saved
+        key = (serialization.load_pem_public_key(public_key.read_bytes())
+               if public_key is not None else transparency.public_key)
+        if not isinstance(key, Ed25519PublicKey):
+            raise typer.BadParameter("not an Ed25519 public key", param_hint="--public-key")
+        with _progress("audit verify") as advance:
+            verdict = verify_archive(transparency.app, transparency.view, head, key,
+                                     advance)
+    console.print(f"tree head: {head.tree_size} events, root {head.root_hash}, "
+                  f"key {head.key_id}; {verdict.leaves} events in the store")
+    if not verdict.signature_ok:
+        console.print("[red]signature: does not verify with this key[/]")
+    for finding in verdict.findings:
+        console.print(f"[red]{finding}[/]")
+    if not verdict.ok:
+        raise typer.Exit(1)
+    console.print(f"[green]verified[/]: the store's first {head.tree_size} archived events "
+                  "hash to the signed root")
 
 
 if __name__ == "__main__":

@@ -34,4 +34,9 @@ POLICY = Policy.table("reporting", {
     "report.archive.read": ("the archive's totals by event type", EVERYTHING),
     "report.export": ("export the archive (JSON Lines, CSV, OCEL 2.0), filtered by "
                       "period, subject or actor", EVERYTHING),
+    # Tamper evidence (``transparency.py``): for those who read the whole archive.
+    "audit.tree_head.read": ("the archive's signed Merkle tree head and the key that "
+                             "signs it", EVERYTHING),
+    "audit.proof.read": ("inclusion proofs of archived events and consistency proofs "
+                         "between tree heads", EVERYTHING),
 })

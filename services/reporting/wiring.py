@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.reporting import handlers, integration
 from services.reporting.api import build_router
 from services.reporting.application import ReportingApplication
+from services.reporting.transparency_api import tamper_evidence
 from shared.access import AccessView, with_access_handlers
 from shared.config import Settings
 from shared.runtime import ServiceParts
@@ -15,11 +16,15 @@ UPSTREAM = ("planning", "execution", "notification")
 def build(settings: Settings) -> ServiceParts:
     app = ReportingApplication(settings, handlers=with_access_handlers(handlers.HANDLERS))
     access = AccessView(app)
+    router = build_router(app)
+    audit = tamper_evidence(app)
+    router.include_router(audit.router)
     return ServiceParts(
         application=app,
-        router=build_router(app),
+        router=router,
         translate=integration.translate,
         upstream=UPSTREAM,
-        views=[app.progress, app.archive, access],
+        views=[app.progress, app.archive, access, audit.view],
         access=access,
+        background=[audit.publisher],
     )

@@ -26,6 +26,7 @@ def test_every_scenario_produces_figures_with_baselines(
         "commands.use_case_layer.postgres", "http.start_task.throughput",
         "http.start_task.p99", "pipeline.sustained", "pipeline.commit_to_visible.p99",
         "replay.reporting_read_models", "audit.task_history.p99", "audit.campaign_as_of.p99",
+        "audit.verify",
     } <= names
     for service in ("reporting", "execution"):
         assert {f"startup.{service}.{figure}" for figure in (
