@@ -55,3 +55,13 @@ def entry_of(timeline_event: object) -> ArchivedEvent | None:
     """The archived event a timeline event carries."""
     entry = getattr(timeline_event, "first", None) or getattr(timeline_event, "entry", None)
     return entry if isinstance(entry, ArchivedEvent) else None
+
+
+def archived_once(timeline_event: Any) -> ArchivedEvent | None:
+    """The archived event, from its subject's timeline only: an event is filed on its
+    subject's timeline and again on its campaign's, and counts, exports and leaves take
+    it once."""
+    entry = entry_of(timeline_event)
+    if entry is None or timeline_event.originator_id != timeline_id(entry.subject):
+        return None
+    return entry

@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from services.reporting.domain import Timeline, entry_of, timeline_id
+from services.reporting.domain import Timeline, archived_once
 from shared.domain import InvalidCommand
 from shared.projections import Projection, Sql, Table, keyset
 
@@ -103,9 +103,8 @@ class ArchiveView(Projection):
     @apply.register(Timeline.Started)  # type: ignore[attr-defined]
     @apply.register(Timeline.Appended)  # type: ignore[attr-defined]
     def _archived(self, domain_event: Any, sql: Sql) -> None:
-        entry = entry_of(domain_event)
-        # Filed on its subject's timeline and its campaign's: keep the subject's copy.
-        if entry is None or domain_event.originator_id != timeline_id(entry.subject):
+        entry = archived_once(domain_event)
+        if entry is None:
             return
         dumped = entry.model_dump(mode="json")
         self._rows.append((micros(entry.time), *(

@@ -43,7 +43,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from services.reporting import merkle
-from services.reporting.domain import ArchivedEvent, Timeline, entry_of, timeline_id
+from services.reporting.domain import ArchivedEvent, Timeline, archived_once
 from services.reporting.policy import POLICY
 from shared.application import ServiceApplication
 from shared.domain import InvalidCommand, NotFound
@@ -68,14 +68,6 @@ def canonical_bytes(entry: ArchivedEvent) -> bytes:
     with: a field added to ``ArchivedEvent`` later does not change old leaves), as
     sorted-key compact JSON."""
     return canonical_json(entry.model_dump(mode="json", exclude_unset=True))
-
-
-def leaf_of(domain_event: Any) -> ArchivedEvent | None:
-    """The archived event a stored timeline event makes a leaf of (its subject's copy)."""
-    entry = entry_of(domain_event)
-    if entry is None or domain_event.originator_id != timeline_id(entry.subject):
-        return None
-    return entry
 
 
 def b64(data: bytes) -> str:
@@ -109,7 +101,7 @@ class MerkleView(Projection):
     @apply.register(Timeline.Started)  # type: ignore[attr-defined]
     @apply.register(Timeline.Appended)  # type: ignore[attr-defined]
     def _archived(self, domain_event: Any, sql: Sql) -> None:
-        entry = leaf_of(domain_event)
+        entry = archived_once(domain_event)
         if entry is None:
             return
         if self._frontier is None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import singledispatchmethod
 from typing import Any
 
-from services.reporting.domain import Timeline, entry_of, timeline_id
+from services.reporting.domain import Timeline, archived_once
 from services.reporting.progress import (
     CampaignChange,
     CampaignProgress,
@@ -69,9 +69,8 @@ class ProgressView(Projection):
     @apply.register(Timeline.Started)  # type: ignore[attr-defined]
     @apply.register(Timeline.Appended)  # type: ignore[attr-defined]
     def _archived(self, domain_event: Any, sql: Sql) -> None:
-        entry = entry_of(domain_event)
-        # An event is filed on its subject's timeline and its campaign's: count it once.
-        if entry is None or domain_event.originator_id != timeline_id(entry.subject):
+        entry = archived_once(domain_event)
+        if entry is None:
             return
         self._totals[entry.type] += 1
         campaign_id = campaign_of(entry)
