@@ -174,6 +174,3 @@ def current_caller(request: Request) -> Caller:
     request.state.member_id = caller.member_id  # who a denial is logged against
     return caller
 
-
-# The dependency's older name: every route depends on the caller.
-current_member = current_caller

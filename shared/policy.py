@@ -111,9 +111,6 @@ class Caller:
         return cls(member_id=f"system:{component}", name=component,
                    roles=frozenset({Role.ADMIN}), service_account=True)
 
-    def has(self, role: Role) -> bool:
-        return role in self.roles
-
     def meta(self, reason: str | None = None) -> EventMeta:
         return EventMeta(actor=self.member_id, reason=reason)
 
