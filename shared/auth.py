@@ -173,4 +173,3 @@ def current_caller(request: Request) -> Caller:
                             f"cannot check the sign-in now: {unreachable}") from None
     request.state.member_id = caller.member_id  # who a denial is logged against
     return caller
-
