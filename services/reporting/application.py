@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError, Recording
 
 from services.reporting.domain import ArchivedEvent, Timeline, entry_of, timeline_id
 from services.reporting.export import ArchiveView, ExportFilter
+from services.reporting.facts import FactsView
 from services.reporting.policy import POLICY
 from services.reporting.progress import CampaignProgress
 from services.reporting.views import ProgressView
@@ -35,6 +36,7 @@ class ReportingApplication(ServiceApplication):
         self._known_lock = threading.Lock()
         self.progress = ProgressView(self)
         self.archive = ArchiveView(self)
+        self.facts = FactsView(self)
 
     # --- archiving -----------------------------------------------------------------
 

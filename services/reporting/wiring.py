@@ -24,7 +24,7 @@ def build(settings: Settings) -> ServiceParts:
         router=router,
         translate=integration.translate,
         upstream=UPSTREAM,
-        views=[app.progress, app.archive, access, audit.view],
+        views=[app.progress, app.archive, app.facts, access, audit.view],
         access=access,
         background=[audit.publisher],
     )
