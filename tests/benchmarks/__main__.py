@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.benchmarks import scenarios, startup
+from tests.benchmarks import reports, scenarios, startup
 from tests.benchmarks.context import ROOT, BenchContext
 from tests.benchmarks.results import Result, print_table, write_json
 
@@ -28,6 +28,8 @@ def run(scale: str, output: Path, only: set[str] | None = None) -> list[Result]:
         "http": lambda: scenarios.http_commands(context, memory),
         "pipeline": lambda: scenarios.event_pipeline(context, memory),
         "replay": lambda: scenarios.replay_and_audit(context),
+        "reports": lambda: reports.reports_and_export(
+            context, scenarios.SIZES[scale]["audit"], scenarios.SIZES[scale]["queries"]),
         "startup": lambda: startup.startup_with_history(
             context, scenarios.SIZES[scale]["startup"], scenarios.SIZES[scale]["starts"]),
     }
