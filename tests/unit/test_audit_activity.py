@@ -22,7 +22,7 @@ from contracts import notification as notification_contract
 from contracts import planning as plan_contract
 from services.planning.domain.team import AWAY as PLANNING_AWAY
 from services.planning.domain.team import member_aggregate_id
-from services.reporting.activity import MEMBER_FIELDS, members_named
+from services.reporting.activity import MEMBER_FIELDS, ActivityView, members_named
 from services.reporting.audit_reads import AWAY, member_subject
 from shared import cloudevents
 from tests.unit.in_process import ServiceClient, auth, service_client
@@ -359,3 +359,19 @@ def test_member_fields_are_found_at_any_depth() -> None:
     assert members_named({"tasks": [{"assignee_id": "ben", "role_members": {
         "brand": ["lee", "dave"]}, "approval_chain": [{"member_id": "mo", "role": None}]}],
         "team_id": "brand", "manager_id": None, "text": "ben"}) == {"ben", "lee", "dave", "mo"}
+
+
+def test_the_read_model_rebuilds_the_same_and_every_row_finds_its_archived_event(
+        reporting: tuple[ServiceClient, dict[str, str]]) -> None:
+    client, _ = reporting
+    view = next(view for view in client.app.state.runtime.parts.views  # type: ignore[attr-defined]
+                if isinstance(view, ActivityView))
+    archive = client.application.archive
+    view.catch_up()
+    archive.catch_up()
+    assert [difference.count for difference in view.verify()] == [0, 0]
+    with view.store.transaction(commit=False) as sql:
+        rows = sql.rows(f'SELECT act."event_id", a."id" FROM {view.table("activity")} act '
+                        f'LEFT JOIN {archive.table("archive_events")} a '
+                        'ON a."seq" = act."seq"')
+    assert rows and all(row["event_id"] == row["id"] for row in rows)
