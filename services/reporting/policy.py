@@ -16,10 +16,18 @@ from shared.policy import Policy, Role, Scope
 
 ADMIN, PLANNER, MANAGER = Role.ADMIN, Role.PLANNER, Role.TEAM_MANAGER
 CONTRIBUTOR, AUDITOR = Role.CONTRIBUTOR, Role.AUDITOR
-TEAM, ALL = Scope.TEAM, Scope.ALL
+OWN, TEAM, ALL = Scope.OWN, Scope.TEAM, Scope.ALL
 
 EVERYTHING = {ADMIN: ALL, PLANNER: ALL, AUDITOR: ALL}
 CAMPAIGN_READERS = {**EVERYTHING, MANAGER: TEAM, CONTRIBUTOR: TEAM}
+# A member's trail (``audit_reads.py``): theirs, their manager's (their reports, their
+# managed teams' members), and admins' and auditors'. Planners plan work, they do not
+# watch people: they read their own like everyone.
+MEMBER_TRAIL = {ADMIN: ALL, AUDITOR: ALL, MANAGER: TEAM, CONTRIBUTOR: OWN}
+# Playbooks and goals belong to no team or member: who plans (managers plan their teams'
+# campaigns from them) and who audits read who changed them, when and why; contributors
+# read the definitions themselves in planning.
+DEFINITION_TRAIL = {**EVERYTHING, MANAGER: ALL}
 
 POLICY = Policy.table("reporting", {
     "report.progress.read": ("a campaign's progress, now or as of a past time "
@@ -39,4 +47,15 @@ POLICY = Policy.table("reporting", {
                              "signs it", EVERYTHING),
     "audit.proof.read": ("inclusion proofs of archived events and consistency proofs "
                          "between tree heads", EVERYTHING),
+    # Who did what (``audit_reads.py``); absence reasons show as 'away' except to the
+    # member who is away.
+    "audit.activity.read": ("everything a member did or had done for them, across "
+                            "services (managers: their reports and teams' members; "
+                            "members: their own)", MEMBER_TRAIL),
+    "audit.member_history.read": ("everything that happened to a member's directory "
+                                  "record and absences (as for activity)", MEMBER_TRAIL),
+    "audit.playbook_history.read": ("everything that happened to a playbook",
+                                    DEFINITION_TRAIL),
+    "audit.goal_history.read": ("everything that happened to a goal and its KPI",
+                                DEFINITION_TRAIL),
 })

@@ -302,7 +302,9 @@ def reporting_world(client: TestClient, provider: Provider) -> World:
     upstream.directory()
     campaign_id, task_id = upstream.campaign()
     return World(client, REPORTING_POLICY,
-                 path={"campaign_id": str(campaign_id), "task_id": str(task_id)},
+                 path={"campaign_id": str(campaign_id), "task_id": str(task_id),
+                       "member_id": "cora", "playbook_id": str(uuid.uuid4()),
+                       "goal_id": str(uuid.uuid4())},
                  query={("GET", "/audit/proofs/inclusion"): {"event_id": f"{campaign_id}:1",
                                                             "tree_size": "2"},
                         ("GET", "/audit/proofs/consistency"): {"first": "1", "second": "2"}})
