@@ -280,6 +280,8 @@ class FactsView(Projection):
 
     name = "reporting.facts"
     version = 1
+    kinds: tuple[Kind, ...] = KINDS
+    """The fact tables and their folds (a subclass folds its own into its own tables)."""
     tables = tuple(kind.table for kind in KINDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -290,9 +292,9 @@ class FactsView(Projection):
         # Per page: each thing's latest row (read once from the table, then kept here),
         # the rows to insert and the stored rows to close, written by ``finish``.
         self._latest: dict[tuple[str, str], Row | None] = {}
-        self._inserts: dict[str, list[Row]] = {kind.table.name: [] for kind in KINDS}
+        self._inserts: dict[str, list[Row]] = {kind.table.name: [] for kind in self.kinds}
         self._closes: dict[str, dict[tuple[str, int], int]] = {
-            kind.table.name: {} for kind in KINDS}
+            kind.table.name: {} for kind in self.kinds}
 
     def forget(self) -> None:
         self._forget_page()
@@ -307,7 +309,7 @@ class FactsView(Projection):
         entry = archived_once(domain_event)
         if entry is None:
             return
-        for kind in KINDS:
+        for kind in self.kinds:
             for thing_id in kind.subject_of(entry):
                 self._fold_thing(kind, thing_id, entry, sql)
 
@@ -343,7 +345,7 @@ class FactsView(Projection):
         self._latest[memo] = row
 
     def finish(self, sql: Sql) -> None:
-        for kind in KINDS:
+        for kind in self.kinds:
             table, name = self.table(kind.table.name), kind.table.name
             sql.executemany(
                 f'UPDATE {table} SET valid_to = ? WHERE "{kind.key}" = ? AND version = ?',
