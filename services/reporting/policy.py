@@ -17,6 +17,7 @@ from shared.policy import Policy, Role, Scope
 ADMIN, PLANNER, MANAGER = Role.ADMIN, Role.PLANNER, Role.TEAM_MANAGER
 CONTRIBUTOR, AUDITOR = Role.CONTRIBUTOR, Role.AUDITOR
 TEAM, ALL = Scope.TEAM, Scope.ALL
+OWN = Scope.OWN
 
 EVERYTHING = {ADMIN: ALL, PLANNER: ALL, AUDITOR: ALL}
 CAMPAIGN_READERS = {**EVERYTHING, MANAGER: TEAM, CONTRIBUTOR: TEAM}
@@ -39,4 +40,13 @@ POLICY = Policy.table("reporting", {
                              "signs it", EVERYTHING),
     "audit.proof.read": ("inclusion proofs of archived events and consistency proofs "
                          "between tree heads", EVERYTHING),
+    # The people reports (``reports_people.py``): contributors name what they may read.
+    "report.approvals.read": ("approval turnaround, revision rounds, first-time approvals "
+                              "and absence hand-overs (contributors: a campaign they take "
+                              "part in, a team of theirs or themselves)", CAMPAIGN_READERS),
+    "report.workload.read": ("members' open tasks, coming weeks' effort against capacity "
+                             "and queue depths (contributors: themselves)",
+                             {**EVERYTHING, MANAGER: TEAM, CONTRIBUTOR: OWN}),
+    "report.goals.read": ("goals' KPI attainment and their campaigns' progress "
+                          "(contributors: as for approvals)", CAMPAIGN_READERS),
 })

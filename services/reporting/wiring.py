@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.reporting import handlers, integration
 from services.reporting.api import build_router
 from services.reporting.application import ReportingApplication
+from services.reporting.reports_people_api import people_reports
 from services.reporting.transparency_api import tamper_evidence
 from shared.access import AccessView, with_access_handlers
 from shared.config import Settings
@@ -19,12 +20,14 @@ def build(settings: Settings) -> ServiceParts:
     router = build_router(app)
     audit = tamper_evidence(app)
     router.include_router(audit.router)
+    people = people_reports(app)  # approvals, workload and goals reports
+    router.include_router(people.router)
     return ServiceParts(
         application=app,
         router=router,
         translate=integration.translate,
         upstream=UPSTREAM,
-        views=[app.progress, app.archive, app.facts, access, audit.view],
+        views=[app.progress, app.archive, app.facts, access, audit.view, *people.views],
         access=access,
         background=[audit.publisher],
     )
