@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from services.reporting.application import ReportingApplication
 from services.reporting.approval_facts import ApprovalFactsView
 from services.reporting.goal_facts import GoalFactsView
 from services.reporting.report_filter import ReportFilter
@@ -118,13 +119,13 @@ def reports(tmp_path: Path, events: list[Any], name: str = "reporting"
             ) -> Iterator[PeopleReports]:
     parts = build(replace(Settings(service="reporting"), sqlite_dir=tmp_path / name))
     app = parts.application
+    assert isinstance(app, ReportingApplication)
     try:
         for event in events:
             assert app.process_inbound(event)
         (approvals,) = (v for v in parts.views if isinstance(v, ApprovalFactsView))
         (goals,) = (v for v in parts.views if isinstance(v, GoalFactsView))
-        yield PeopleReports(app.facts, approvals, goals,
-                            app._campaign_resource)  # type: ignore[attr-defined]
+        yield PeopleReports(app.facts, approvals, goals, app._campaign_resource)
     finally:
         app.close()
 
