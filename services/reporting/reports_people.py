@@ -20,7 +20,7 @@ from services.reporting.approval_facts import (
     SUBMISSIONS,
     ApprovalFactsView,
 )
-from services.reporting.facts import MEMBERS, PLAN, TASKS, FactsView, Row
+from services.reporting.facts import CAMPAIGNS, MEMBERS, PLAN, TASKS, FactsView, Row
 from services.reporting.figures import hours_between, percentile
 from services.reporting.goal_facts import GOALS, MEASUREMENTS, GoalFactsView
 from services.reporting.policy import POLICY
@@ -136,15 +136,21 @@ class PeopleReports:
         today = report.today
         week_starts = [today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=n)
                        for n in range(WEEKS_AHEAD)]
+        about_campaigns = report.campaign_id is not None or report.playbook_id is not None
         with self.facts.store.transaction(commit=False) as sql:
-            members = self.facts.rows(
-                sql, MEMBERS, report.as_of,
-                *(("member_id = ? AND active = 1", [report.member_id])
-                  if report.member_id is not None else ("active = 1", [])))
-            if report.team_id is not None:  # the team's members (their teams as of then)
-                members = [m for m in members if report.team_id in m["team_ids"]]
             # The team filter chooses members, not tasks: a member's load is all of theirs.
             scoped = self._scoped_tasks(sql, replace(report, team_id=None))
+            if report.member_id is not None:
+                members = self.facts.rows(sql, MEMBERS, report.as_of, "member_id = ?",
+                                          [report.member_id])
+            elif about_campaigns and scoped is not None:  # the members holding their work
+                members = self._rows_in(sql, self.facts, MEMBERS, report.as_of, "member_id",
+                                        {task["assignee_id"] for task in scoped
+                                         if task["assignee_id"]})
+            else:
+                members = self.facts.rows(sql, MEMBERS, report.as_of)
+            members = [m for m in members if m["active"] and (
+                report.team_id is None or report.team_id in m["team_ids"])]
             if scoped is None:
                 open_tasks = self.facts.rows(
                     sql, TASKS, report.as_of, "state NOT IN (?, ?)", CLOSED_STATES)
@@ -161,8 +167,7 @@ class PeopleReports:
         by_member: dict[str, list[Row]] = defaultdict(list)
         for task in counted:
             by_member[task["assignee_id"]].append(task)
-        if report.campaign_id is not None or report.playbook_id is not None:
-            # About some campaigns: the members who hold their work.
+        if about_campaigns:  # the members who hold their open work (in the period)
             members = [m for m in members if by_member.get(m["member_id"])]
         rows = [_member_load(member, by_member.get(member["member_id"], []), plan,
                              week_starts) for member in members]
@@ -194,12 +199,17 @@ class PeopleReports:
         filtered = any((report.campaign_id, report.playbook_id, report.team_id,
                         report.member_id))
         with self.facts.store.transaction(commit=False) as sql:
-            campaigns = report.campaigns(self.facts, sql)
             if report.member_id is not None:  # the campaigns the member holds work of
-                held = {task["campaign_id"] for task in self._rows_in(
-                    sql, self.facts, TASKS, report.as_of, "campaign_id", campaigns,
-                    "assignee_id = ?", [report.member_id])}
-                campaigns = {key: row for key, row in campaigns.items() if key in held}
+                held = {task["campaign_id"] for task in self.facts.rows(
+                    sql, TASKS, report.as_of, "assignee_id = ?", [report.member_id])}
+                if any((report.campaign_id, report.playbook_id, report.team_id)):
+                    campaigns = {key: row for key, row in report.campaigns(
+                        self.facts, sql).items() if key in held}
+                else:  # read only the member's campaigns (by their indexed id)
+                    campaigns = {row["campaign_id"]: row for row in self._rows_in(
+                        sql, self.facts, CAMPAIGNS, report.as_of, "campaign_id", held)}
+            else:
+                campaigns = report.campaigns(self.facts, sql)
             if filtered:
                 goals = self._rows_in(sql, self.goal_facts, GOALS, report.as_of, "goal_id",
                                       {g for c in campaigns.values() for g in c["goal_ids"]})

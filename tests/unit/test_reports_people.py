@@ -355,3 +355,10 @@ def test_over_http_contributors_read_their_own_workload_and_bad_input_is_400(
         assert client.get("/reports/workload", params={"member_id": "lee"},
                           headers=auth("ben")).status_code == 403
         assert client.head_position() == before  # refusals and reads change nothing
+
+
+def test_the_new_projections_rebuild_to_the_same_rows(tmp_path: Path) -> None:
+    with reports(tmp_path, history().events) as people:
+        for view in (people.approval_facts, people.goal_facts):
+            assert [difference.count for difference in view.verify()] == [0] * len(
+                view.tables), view.name
