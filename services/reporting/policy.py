@@ -45,7 +45,8 @@ POLICY = Policy.table("reporting", {
                               "and absence hand-overs (contributors: a campaign they take "
                               "part in, a team of theirs or themselves)", CAMPAIGN_READERS),
     "report.workload.read": ("members' open tasks, coming weeks' effort against capacity "
-                             "and queue depths (contributors: themselves)",
+                             "and queue depths (contributors: themselves, or a campaign "
+                             "they take part in)",
                              {**EVERYTHING, MANAGER: TEAM, CONTRIBUTOR: OWN}),
     "report.goals.read": ("goals' KPI attainment and their campaigns' progress "
                           "(contributors: as for approvals)", CAMPAIGN_READERS),
