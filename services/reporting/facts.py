@@ -283,6 +283,8 @@ class FactsView(Projection):
 
     name = "reporting.facts"
     version = 1
+    kinds: tuple[Kind, ...] = KINDS
+    """The fact tables and their folds (a subclass folds its own into its own tables)."""
     tables = tuple(kind.table for kind in KINDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -293,9 +295,9 @@ class FactsView(Projection):
         # Per page: each thing's latest row (read once from the table, then kept here),
         # the rows to insert and the stored rows to close, written by ``finish``.
         self._latest: dict[tuple[str, str], Row | None] = {}
-        self._inserts: dict[str, list[Row]] = {kind.table.name: [] for kind in KINDS}
+        self._inserts: dict[str, list[Row]] = {kind.table.name: [] for kind in self.kinds}
         self._closes: dict[str, dict[tuple[str, int], int]] = {
-            kind.table.name: {} for kind in KINDS}
+            kind.table.name: {} for kind in self.kinds}
 
     def forget(self) -> None:
         self._forget_page()
@@ -304,11 +306,11 @@ class FactsView(Projection):
         """Read the latest row of every thing the page's events touch: a query per
         table and few hundred things, not one per thing (the latest row of a thing is
         the one still valid: removals are versions too)."""
-        wanted: dict[Kind, set[str]] = {kind: set() for kind in KINDS}
+        wanted: dict[Kind, set[str]] = {kind: set() for kind in self.kinds}
         for domain_event in domain_events:
             entry = archived_once(domain_event)
             if entry is not None:
-                for kind in KINDS:
+                for kind in self.kinds:
                     wanted[kind].update(kind.subject_of(entry))
         with self.store.transaction(commit=False) as sql:
             for kind, things in wanted.items():
@@ -333,7 +335,7 @@ class FactsView(Projection):
         entry = archived_once(domain_event)
         if entry is None:
             return
-        for kind in KINDS:
+        for kind in self.kinds:
             for thing_id in kind.subject_of(entry):
                 self._fold_thing(kind, thing_id, entry, sql)
 
@@ -369,7 +371,7 @@ class FactsView(Projection):
         self._latest[memo] = row
 
     def finish(self, sql: Sql) -> None:
-        for kind in KINDS:
+        for kind in self.kinds:
             table, name = self.table(kind.table.name), kind.table.name
             sql.executemany(
                 f'UPDATE {table} SET valid_to = ? WHERE "{kind.key}" = ? AND version = ?',

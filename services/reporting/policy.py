@@ -58,4 +58,14 @@ POLICY = Policy.table("reporting", {
                                     DEFINITION_TRAIL),
     "audit.goal_history.read": ("everything that happened to a goal and its KPI",
                                 DEFINITION_TRAIL),
+    # The people reports (``reports_people.py``): contributors name what they may read.
+    "report.approvals.read": ("approval turnaround, revision rounds, first-time approvals "
+                              "and absence hand-overs (contributors: a campaign they take "
+                              "part in, a team of theirs or themselves)", CAMPAIGN_READERS),
+    "report.workload.read": ("members' open tasks, coming weeks' effort against capacity "
+                             "and queue depths (contributors: themselves, or a campaign "
+                             "they take part in)",
+                             {**EVERYTHING, MANAGER: TEAM, CONTRIBUTOR: OWN}),
+    "report.goals.read": ("goals' KPI attainment and their campaigns' progress "
+                          "(contributors: as for approvals)", CAMPAIGN_READERS),
 })

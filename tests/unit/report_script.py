@@ -181,3 +181,25 @@ class Script:
     def commented(self, task_id: uuid.UUID, text: str) -> None:
         self._task(task_contract.TaskCommented(task_id=task_id, text=text,
                                                submission_version=0), task_id)
+
+    # --- people reports: goals, KPI measurements, delegations ------------------------------
+
+    def goal(self, goal_id: uuid.UUID, name: str, *, weight: float, target: float,
+             start: dt.date, end: dt.date, aggregation: str = "sum") -> None:
+        self.emit("planning", goal_id, plan_contract.GoalDefined(
+            goal_id=goal_id, name=name, kind="awareness", weight=weight, kpi_name=name,
+            kpi_target=target, period_start=start, period_end=end,
+            kpi_aggregation=aggregation))
+
+    def measured(self, goal_id: uuid.UUID, value: float, on: dt.date) -> None:
+        self.emit("planning", goal_id, plan_contract.KpiMeasured(
+            goal_id=goal_id, value=value, measured_on=on, source="api"))
+
+    def goals_linked(self, campaign: uuid.UUID, goals: list[uuid.UUID]) -> None:
+        self.emit("planning", campaign, plan_contract.CampaignGoalsLinked(
+            campaign_id=campaign, goal_ids=goals))
+
+    def delegated(self, task_id: uuid.UUID, member: str, backup: str | None,
+                  absence: uuid.UUID | None = None) -> None:
+        self._task(task_contract.ApprovalsDelegated(
+            task_id=task_id, member_id=member, backup_id=backup, absence_id=absence), task_id)

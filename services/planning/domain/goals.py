@@ -12,6 +12,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.planning.domain.text import check_date, check_text
+from shared import kpi as kpi_rules
 from shared.domain import Aggregate, Conflict, EventMeta, InvalidCommand, event
 
 GoalKind = Literal["awareness", "image", "sales_support", "custom"]
@@ -34,15 +35,7 @@ class Kpi(BaseModel):
 
     def aggregate(self, values: list[float]) -> float | None:
         """The period's value (measurements in the order they were taken)."""
-        if not values:
-            return None
-        if self.aggregation == "sum":
-            return math.fsum(values)
-        if self.aggregation == "last":
-            return values[-1]
-        if self.aggregation == "average":
-            return math.fsum(values) / len(values)
-        return max(values)
+        return kpi_rules.aggregate(self.aggregation, values)
 
     @model_validator(mode="after")
     def _period(self) -> Self:
@@ -126,10 +119,7 @@ class Goal(Aggregate):
     @property
     def attainment_percent(self) -> float | None:
         """What the period achieved against the target."""
-        achieved = self.achieved
-        if achieved is None or self.definition.kpi.target <= 0:
-            return None  # goals defined before targets had to be positive
-        return round(100 * achieved / self.definition.kpi.target, 1)
+        return kpi_rules.attainment_percent(self.achieved, self.definition.kpi.target)
 
 
 def define_goal(definition: GoalDefinition, meta: EventMeta) -> Goal:
