@@ -31,6 +31,23 @@ class ProgressOut(Representation):
     tasks_cancelled: int
     tasks_done: int
     percent_done: float = Field(ge=0, le=100)
+    # From the versioned facts (``reports_delivery.py``); empty while the campaign's
+    # planning is not in them.
+    status: str | None = Field(default=None, description="planned | cancelled | completed")
+    start_date: dt.date | None = Field(
+        default=None, description="earliest start (or due) date of the current plan")
+    end_date: dt.date | None = Field(default=None,
+                                     description="latest due date of the current plan")
+    days_to_launch: int | None = Field(
+        default=None, description="calendar days from the report's day to the launch date "
+                                  "(as rescheduled); negative after")
+    tasks_by_state: dict[str, int] = Field(
+        default_factory=dict, description="execution's task states; planned but not yet "
+                                          "opened: planned")
+    phases: list[dict[str, Any]] = Field(
+        default_factory=list, description="per phase of the plan (null: no phase): "
+                                          "tasks_total, tasks_by_state, tasks_done, "
+                                          "percent_done (of tasks not cancelled)")
 
 
 class ArchivedEventOut(Representation):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.reporting import handlers, integration
 from services.reporting.api import build_router
 from services.reporting.application import ReportingApplication
+from services.reporting.reports_delivery_api import build_delivery_router
 from services.reporting.transparency_api import tamper_evidence
 from shared.access import AccessView, with_access_handlers
 from shared.config import Settings
@@ -19,6 +20,7 @@ def build(settings: Settings) -> ServiceParts:
     router = build_router(app)
     audit = tamper_evidence(app)
     router.include_router(audit.router)
+    router.include_router(build_delivery_router(app))
     return ServiceParts(
         application=app,
         router=router,
