@@ -34,6 +34,7 @@ CLOSED = frozenset({"done", "cancelled"})
 SUBMITTED = frozenset({"submitted", "in_review", "approved"})
 AT_RISK_WORKING_DAYS = 2
 MICROS_PER_HOUR = 3_600_000_000
+TASKS_PER_QUERY = 500
 WAITS = ("queued", "waiting_to_start", "in_progress", "in_review", "blocked")
 
 
@@ -152,11 +153,18 @@ def task_versions(facts: FactsView, sql: Any, report: ReportFilter, task_ids: se
     """Every version of the tasks that began by the report's instant (rows replaced later
     still end at the instant: ``valid_to`` is cut there), oldest first per task."""
     instant = micros(report.now)
+    select = (f"SELECT task_id, campaign_id, state, assignee_id, valid_from, valid_to "
+              f"FROM {facts.table(TASKS.name)} WHERE ")
     where, params = _campaign_clause(report, campaign_ids)
-    rows = sql.rows(
-        f"SELECT task_id, campaign_id, state, assignee_id, valid_from, valid_to FROM "
-        f"{facts.table(TASKS.name)} WHERE ({where}) AND valid_from <= ? "
-        "ORDER BY task_id, version", [*params, instant])
+    if where != "1=1":  # by the campaigns' index
+        rows = sql.rows(select + f"({where}) AND valid_from <= ? ORDER BY task_id, version",
+                        [*params, instant])
+    else:  # e.g. a member's tasks across campaigns: by the tasks' index, a chunk at a time
+        ordered, rows = sorted(task_ids), []
+        for first in range(0, len(ordered), TASKS_PER_QUERY):
+            chunk = ordered[first:first + TASKS_PER_QUERY]
+            rows += sql.rows(select + f"task_id IN ({', '.join('?' for _ in chunk)}) AND "
+                             "valid_from <= ? ORDER BY task_id, version", [*chunk, instant])
     versions = []
     for row in rows:
         if row["task_id"] not in task_ids:
