@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.reporting.application import ReportingApplication
 from services.reporting.report_filter import ReportFilter
 from services.reporting.reports_delivery import ATTENTION_ORDER, DeliveryReports
+from services.reporting.representations import PhaseProgressOut
 from shared.auth import current_caller
 from shared.paging import Paging, page_in_memory, paged
 from shared.policy import Caller, action
@@ -49,15 +50,6 @@ class Out(BaseModel):
 
 
 # --- progress -------------------------------------------------------------------------------
-
-class PhaseProgressOut(Out):
-    phase: str | None = Field(description="from the plan; null: tasks without a phase")
-    tasks_total: int
-    tasks_by_state: dict[str, int] = Field(
-        description="execution's task states; planned but not yet opened: planned")
-    tasks_done: int
-    percent_done: float = Field(ge=0, le=100, description="done / (total - cancelled)")
-
 
 class CampaignProgressOut(Out):
     campaign_id: UUID

@@ -20,6 +20,17 @@ class Representation(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class PhaseProgressOut(Representation):
+    """One phase of a campaign's plan: its tasks by state (``reports_delivery.py``)."""
+
+    phase: str | None = Field(description="from the plan; null: tasks without a phase")
+    tasks_total: int
+    tasks_by_state: dict[str, int] = Field(
+        description="execution's task states; planned but not yet opened: planned")
+    tasks_done: int
+    percent_done: float = Field(ge=0, le=100, description="done / (total - cancelled)")
+
+
 class ProgressOut(Representation):
     """A campaign's progress: tasks by outcome, from the archive."""
 
@@ -44,10 +55,8 @@ class ProgressOut(Representation):
     tasks_by_state: dict[str, int] = Field(
         default_factory=dict, description="execution's task states; planned but not yet "
                                           "opened: planned")
-    phases: list[dict[str, Any]] = Field(
-        default_factory=list, description="per phase of the plan (null: no phase): "
-                                          "tasks_total, tasks_by_state, tasks_done, "
-                                          "percent_done (of tasks not cancelled)")
+    phases: list[PhaseProgressOut] = Field(
+        default_factory=list, description="per phase of the plan (null: no phase)")
 
 
 class ArchivedEventOut(Representation):
