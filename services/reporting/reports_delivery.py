@@ -21,7 +21,7 @@ from services.reporting.export import micros
 from services.reporting.facts import PLAN, TASKS, FactsView, Row
 from services.reporting.policy import POLICY
 from services.reporting.report_filter import ReportFilter
-from shared.domain import NotFound
+from shared.domain import InvalidCommand, NotFound
 from shared.policy import Caller
 
 if TYPE_CHECKING:
@@ -455,15 +455,18 @@ class DeliveryReports:
         self.app = app
 
     def _read(self, action: str, caller: Caller, report: ReportFilter,
-              compute: Callable[[Any, Covered], Any]) -> Any:
+              compute: Callable[[Any, Covered], Any], campaign_in_path: bool = False) -> Any:
         report.authorize(POLICY, action, caller, self.app._campaign_resource)
         facts = self.app.facts
         facts.catch_up()
         with facts.store.transaction(commit=False) as sql:
             data = covered(facts, sql, report)
             if report.campaign_id is not None and report.campaign_id not in data.campaigns:
-                raise NotFound(f"campaign {report.campaign_id}: not planned by "
-                               f"{report.now.isoformat()} (or other filters exclude it)")
+                # A campaign the path names does not exist (404); one a filter names is a
+                # filter that cannot be answered (422), not a missing resource.
+                problem = NotFound if campaign_in_path else InvalidCommand
+                raise problem(f"campaign_id: campaign {report.campaign_id} was not planned "
+                              f"by {report.now.isoformat()} (or other filters exclude it)")
             return compute(sql, data)
 
     def progress(self, caller: Caller, report: ReportFilter) -> list[dict[str, Any]]:
@@ -490,7 +493,7 @@ class DeliveryReports:
         report = ReportFilter(as_of=as_of, campaign_id=campaign_id)
         return self._read(  # type: ignore[no-any-return]
             "report.campaign_state.read", caller, report,
-            lambda sql, data: campaign_state(data, campaign_id))
+            lambda sql, data: campaign_state(data, campaign_id), campaign_in_path=True)
 
     def campaign_progress(self, campaign_id: str, as_of: dt.datetime | None
                           ) -> dict[str, Any] | None:
