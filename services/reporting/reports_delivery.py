@@ -133,7 +133,10 @@ def _campaign_clause(report: ReportFilter, campaign_ids: Iterable[str], alias: s
     return f"{column} IN ({', '.join('?' for _ in ids)})", ids
 
 
-def covered(facts: FactsView, sql: Any, report: ReportFilter) -> Covered:
+def covered(facts: FactsView, sql: Any, report: ReportFilter, whole_plans: bool = True
+            ) -> Covered:
+    """The report's facts; ``whole_plans`` False: of the plans, only the rows of the
+    covered tasks and of those planned for the member (enough for on time and flow)."""
     campaigns = report.campaigns(facts, sql)
     where, params = _campaign_clause(report, campaigns)
     member = report.member_id
@@ -143,8 +146,18 @@ def covered(facts: FactsView, sql: Any, report: ReportFilter) -> Covered:
     tasks = {row["task_id"]: row for row in facts.rows(sql, TASKS, report.as_of, task_where,
                                                        task_params)
              if row["campaign_id"] in campaigns}
-    plan = {row["task_id"]: row for row in facts.rows(sql, PLAN, report.as_of, where, params)
-            if row["campaign_id"] in campaigns}
+    if member is not None and where == "1=1" and not whole_plans:
+        # A member across campaigns: the plan rows of their tasks (by the tasks' index) and
+        # of the tasks planned for them, not every campaign's plan.
+        plan_rows = facts.rows(sql, PLAN, report.as_of, "planned_assignee_id = ?", [member])
+        ordered = sorted(tasks)
+        for first in range(0, len(ordered), TASKS_PER_QUERY):
+            chunk = ordered[first:first + TASKS_PER_QUERY]
+            plan_rows += facts.rows(sql, PLAN, report.as_of,
+                                    f"task_id IN ({', '.join('?' for _ in chunk)})", chunk)
+    else:
+        plan_rows = facts.rows(sql, PLAN, report.as_of, where, params)
+    plan = {row["task_id"]: row for row in plan_rows if row["campaign_id"] in campaigns}
     return Covered(campaigns, tasks, plan)
 
 
@@ -455,12 +468,13 @@ class DeliveryReports:
         self.app = app
 
     def _read(self, action: str, caller: Caller, report: ReportFilter,
-              compute: Callable[[Any, Covered], Any], campaign_in_path: bool = False) -> Any:
+              compute: Callable[[Any, Covered], Any], campaign_in_path: bool = False,
+              whole_plans: bool = True) -> Any:
         report.authorize(POLICY, action, caller, self.app._campaign_resource)
         facts = self.app.facts
         facts.catch_up()
         with facts.store.transaction(commit=False) as sql:
-            data = covered(facts, sql, report)
+            data = covered(facts, sql, report, whole_plans)
             if report.campaign_id is not None and report.campaign_id not in data.campaigns:
                 # A campaign the path names does not exist (404); one a filter names is a
                 # filter that cannot be answered (422), not a missing resource.
@@ -478,7 +492,8 @@ class DeliveryReports:
         """The summary, and the whole attention list (the route pages it)."""
         return self._read("report.on_time.read", caller, report,  # type: ignore[no-any-return]
                           lambda sql, data: (on_time_summary(data, report),
-                                             attention_rows(data, report)))
+                                             attention_rows(data, report)),
+                          whole_plans=False)
 
     def flow(self, caller: Caller, report: ReportFilter) -> dict[str, Any]:
         def compute(sql: Any, data: Covered) -> dict[str, Any]:
@@ -486,7 +501,7 @@ class DeliveryReports:
                                      data.campaigns)
             return flow_summary(data, versions, report)
         return self._read("report.flow.read", caller, report,  # type: ignore[no-any-return]
-                          compute)
+                          compute, whole_plans=False)
 
     def campaign_state(self, campaign_id: str, caller: Caller,
                        as_of: dt.datetime | None) -> dict[str, Any]:

@@ -398,6 +398,8 @@ def test_each_filter_narrows(app: ReportingApplication) -> None:
     (lees,) = reports(app).progress(ADMIN, at(member_id="lee"))
     assert (lees["tasks_total"], lees["tasks_done"]) == (3, 1)  # visual, faq, press
     assert reports(app).flow(ADMIN, at(team_id="web"))["tasks_done"] == 1
+    lee_flow = reports(app).flow(ADMIN, at(member_id="lee"))
+    assert [row["key"] for row in lee_flow["by_key"]] == ["visual"]  # lee's one done task
 
 
 # --- over HTTP: access, paging, bad input -------------------------------------------
