@@ -120,17 +120,16 @@ class Covered:
         return planned["key"] if planned else None
 
 
-def _campaign_clause(report: ReportFilter, campaign_ids: Iterable[str], alias: str = ""
+def _campaign_clause(report: ReportFilter, campaign_ids: Iterable[str]
                      ) -> tuple[str, list[Any]]:
     """Rows of the covered campaigns: by the indexed campaign_id when the filter narrows
     the campaigns, else every row (the caller drops rows of other campaigns)."""
     ids = sorted(campaign_ids)
-    column = f"{alias}.campaign_id" if alias else "campaign_id"
     if report.campaign_id is None and report.playbook_id is None and report.team_id is None:
         return "1=1", []
     if not ids:
         return "1=0", []
-    return f"{column} IN ({', '.join('?' for _ in ids)})", ids
+    return f"campaign_id IN ({', '.join('?' for _ in ids)})", ids
 
 
 def covered(facts: FactsView, sql: Any, report: ReportFilter, whole_plans: bool = True
