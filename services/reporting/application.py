@@ -19,6 +19,7 @@ from services.reporting.export import ArchiveView, ExportFilter
 from services.reporting.facts import FactsView
 from services.reporting.policy import POLICY
 from services.reporting.progress import CampaignProgress
+from services.reporting.reports_delivery import DeliveryReports
 from services.reporting.views import ProgressView
 from shared.application import Handlers, ServiceApplication
 from shared.config import Settings
@@ -82,11 +83,13 @@ class ReportingApplication(ServiceApplication):
         """The campaign's progress now, or as it stood at ``as_of``."""
         self._authorize_campaign("report.progress.read", caller, campaign_id)
         if as_of is not None:
-            return self.campaign_progress_as_of(campaign_id, as_of)
-        report = self.progress.progress(campaign_id)
-        if report is None:
-            raise NotFound(f"no events archived for campaign {campaign_id}")
-        return report
+            report = self.campaign_progress_as_of(campaign_id, as_of)
+        else:
+            found = self.progress.progress(campaign_id)
+            if found is None:
+                raise NotFound(f"no events archived for campaign {campaign_id}")
+            report = found
+        return {**report, **delivery_progress(self, campaign_id, as_of)}
 
     def campaign_history(self, campaign_id: str, caller: Caller,
                          as_of: dt.datetime | None = None) -> list[tuple[int, ArchivedEvent]]:
@@ -168,3 +171,15 @@ class ReportingApplication(ServiceApplication):
         iterator is consumed (``export.ArchiveView.rows``); checked before any is read."""
         POLICY.authorize("report.export", caller)
         return self.archive.rows(selection)
+
+
+def delivery_progress(app: ReportingApplication, campaign_id: str,
+                      as_of: dt.datetime | None) -> dict[str, Any]:
+    """The campaign's current dates, status, days to launch and phases (the delivery
+    progress report's), to add to its progress; nothing while its plan is not in the
+    facts."""
+    found = DeliveryReports(app).campaign_progress(campaign_id, as_of)
+    if found is None:
+        return {}
+    return {name: found[name] for name in ("status", "start_date", "end_date",
+                                           "days_to_launch", "tasks_by_state", "phases")}

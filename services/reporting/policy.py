@@ -68,4 +68,13 @@ POLICY = Policy.table("reporting", {
                              {**EVERYTHING, MANAGER: TEAM, CONTRIBUTOR: OWN}),
     "report.goals.read": ("goals' KPI attainment and their campaigns' progress "
                           "(contributors: as for approvals)", CAMPAIGN_READERS),
+    # Delivery reports (``reports_delivery.py``): readers of everything read any; others
+    # name a campaign of theirs, a team of theirs or themselves (``ReportFilter``).
+    "report.on_time.read": ("on-time delivery, lateness, overdue and at-risk tasks",
+                            CAMPAIGN_READERS),
+    "report.flow.read": ("cycle and lead times, time in each state, weekly throughput",
+                         CAMPAIGN_READERS),
+    "report.campaign_state.read": ("a campaign and each of its tasks as they stood at an "
+                                   "instant (contributors: as for its history)",
+                                   CAMPAIGN_READERS),
 })

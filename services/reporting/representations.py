@@ -20,6 +20,17 @@ class Representation(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class PhaseProgressOut(Representation):
+    """One phase of a campaign's plan: its tasks by state (``reports_delivery.py``)."""
+
+    phase: str | None = Field(description="from the plan; null: tasks without a phase")
+    tasks_total: int
+    tasks_by_state: dict[str, int] = Field(
+        description="execution's task states; planned but not yet opened: planned")
+    tasks_done: int
+    percent_done: float = Field(ge=0, le=100, description="done / (total - cancelled)")
+
+
 class ProgressOut(Representation):
     """A campaign's progress: tasks by outcome, from the archive."""
 
@@ -31,6 +42,21 @@ class ProgressOut(Representation):
     tasks_cancelled: int
     tasks_done: int
     percent_done: float = Field(ge=0, le=100)
+    # From the versioned facts (``reports_delivery.py``); empty while the campaign's
+    # planning is not in them.
+    status: str | None = Field(default=None, description="planned | cancelled | completed")
+    start_date: dt.date | None = Field(
+        default=None, description="earliest start (or due) date of the current plan")
+    end_date: dt.date | None = Field(default=None,
+                                     description="latest due date of the current plan")
+    days_to_launch: int | None = Field(
+        default=None, description="calendar days from the report's day to the launch date "
+                                  "(as rescheduled); negative after")
+    tasks_by_state: dict[str, int] = Field(
+        default_factory=dict, description="execution's task states; planned but not yet "
+                                          "opened: planned")
+    phases: list[PhaseProgressOut] = Field(
+        default_factory=list, description="per phase of the plan (null: no phase)")
 
 
 class ArchivedEventOut(Representation):

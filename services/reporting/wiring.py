@@ -6,6 +6,7 @@ from services.reporting import handlers, integration
 from services.reporting.api import build_router
 from services.reporting.application import ReportingApplication
 from services.reporting.audit_api import audit_routes
+from services.reporting.reports_delivery_api import build_delivery_router
 from services.reporting.reports_people_api import people_reports
 from services.reporting.transparency_api import tamper_evidence
 from shared.access import AccessView, with_access_handlers
@@ -25,6 +26,7 @@ def build(settings: Settings) -> ServiceParts:
     router.include_router(activity.router)
     people = people_reports(app)  # approvals, workload and goals reports
     router.include_router(people.router)
+    router.include_router(build_delivery_router(app))
     return ServiceParts(
         application=app,
         router=router,

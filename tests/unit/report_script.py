@@ -75,9 +75,11 @@ class Script:
     def task(task_id: uuid.UUID, key: str, *, due: dt.date, phase: str | None = None,
              assignee: str | None = None, effort: float | None = None,
              approvers: list[str] | None = None, queue: str | None = None,
-             role: str = "writer") -> plan_contract.PlannedTask:
+             role: str = "writer", start: dt.date | None = None
+             ) -> plan_contract.PlannedTask:
         return plan_contract.PlannedTask(
             task_id=task_id, key=key, title=key.title(), role=role, due_date=due,
+            start_date=start,
             assignee_id=assignee, phase=phase, effort_hours=effort, queue=queue,
             approval_chain=[plan_contract.ApprovalStep(member_id=approver)
                             for approver in approvers or ()])
