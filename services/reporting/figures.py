@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 
-def percentile(values: Sequence[float], percent: float) -> float | None:
+def percentile(values: Iterable[float], percent: float) -> float | None:
     """The nearest-rank percentile: the smallest value with at least ``percent`` % of the
     values at or below it, i.e. the ⌈percent/100 · n⌉-th smallest (the smallest for 0).
     Always one of the values (no interpolation); the median is ``percentile(values, 50)``,
     the lower middle value when n is even. None for no values."""
-    if not values:
-        return None
     if not 0 <= percent <= 100:
         raise ValueError(f"percent: {percent} is not between 0 and 100")
     ordered = sorted(values)
+    if not ordered:
+        return None
     rank = max(1, math.ceil(percent / 100 * len(ordered)))
     return ordered[rank - 1]
 
@@ -26,3 +27,16 @@ MICROS_PER_HOUR = 3_600_000_000
 def hours_between(start_micros: int, end_micros: int) -> float:
     """Elapsed hours between two instants given in µs since the epoch (calendar time)."""
     return (end_micros - start_micros) / MICROS_PER_HOUR
+
+
+def working_days_between(earlier: dt.date, later: dt.date) -> int:
+    """Working days (Monday to Friday) after ``earlier`` up to and including ``later``;
+    0 when ``later`` is not after ``earlier``. Done on Monday, due the Friday before: 1."""
+    if later <= earlier:
+        return 0
+    weeks, extra = divmod((later - earlier).days, 7)
+    count = weeks * 5
+    for offset in range(1, extra + 1):
+        if (earlier + dt.timedelta(days=weeks * 7 + offset)).weekday() < 5:
+            count += 1
+    return count

@@ -11,7 +11,6 @@ over those rows, so the live report and the report as of T are one computation.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.reporting.export import micros
 from services.reporting.facts import PLAN, TASKS, FactsView, Row
+from services.reporting.figures import percentile, working_days_between
 from services.reporting.policy import POLICY
 from services.reporting.report_filter import ReportFilter
 from shared.domain import InvalidCommand, NotFound
@@ -36,31 +36,6 @@ AT_RISK_WORKING_DAYS = 2
 MICROS_PER_HOUR = 3_600_000_000
 TASKS_PER_QUERY = 500
 WAITS = ("queued", "waiting_to_start", "in_progress", "in_review", "blocked")
-
-
-# --- the two shared definitions ---------------------------------------------------------
-
-def percentile(values: Iterable[float], percent: float) -> float | None:
-    """Nearest rank: the smallest value with at least ``percent``% of the values at or
-    below it (the median of 4 values is the 2nd). None: no values."""
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    rank = max(1, math.ceil(percent / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
-def working_days_between(earlier: dt.date, later: dt.date) -> int:
-    """Working days (Monday to Friday) after ``earlier`` up to and including ``later``;
-    0 when ``later`` is not after ``earlier``. Done on Monday, due the Friday before: 1."""
-    if later <= earlier:
-        return 0
-    weeks, extra = divmod((later - earlier).days, 7)
-    count = weeks * 5
-    for offset in range(1, extra + 1):
-        if (earlier + dt.timedelta(days=weeks * 7 + offset)).weekday() < 5:
-            count += 1
-    return count
 
 
 # --- small helpers --------------------------------------------------------------------

@@ -11,39 +11,70 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
+from services.reporting.activity import Period
 from services.reporting.application import ReportingApplication
+from services.reporting.approval_facts import ApprovalFactsView
+from services.reporting.audit_reads import AuditReads
 from services.reporting.export import ExportFilter, csv_lines, jsonl
+from services.reporting.goal_facts import GoalFactsView
 from services.reporting.handlers import HANDLERS as REPORTING_HANDLERS
 from services.reporting.ocel import ocel
 from services.reporting.report_filter import ReportFilter
+from services.reporting.reports_delivery import DeliveryReports
+from services.reporting.reports_people import PeopleReports
+from shared.access import AccessView
 from shared.policy import Caller, Role
+from shared.projections import PageRequest, Projection
 from tests.benchmarks.context import BenchContext
-from tests.benchmarks.report_archive import ArchiveGrowth
+from tests.benchmarks.report_archive import MEMBERS, ArchiveGrowth
 from tests.benchmarks.results import Result, percentile, result, size_label
 
 AUDITOR = Caller(member_id="audrey", roles=frozenset({Role.AUDITOR}))
 Report = Callable[[ReportingApplication, ReportFilter], object]
 
 
-def report_calls() -> dict[str, Report]:
-    """Every report, asked for one campaign as an auditor would."""
+def report_calls(app: ReportingApplication) -> tuple[dict[str, Report], list[Projection]]:
+    """Every report, asked for one campaign as an auditor would, and one member's
+    activity (who did what); and the read models they read."""
+    delivery = DeliveryReports(app)
+    people = PeopleReports(app.facts, ApprovalFactsView(app), GoalFactsView(app),
+                           app._campaign_resource)
+    audit = AuditReads(app, AccessView(app))
+    first_page = PageRequest(limit=100, cursor=None)
+
+    def activity(app: ReportingApplication, selection: ReportFilter) -> object:
+        member = MEMBERS[int(uuid.UUID(str(selection.campaign_id))) % len(MEMBERS)]
+        return audit.member_activity(AUDITOR, member, Period(), "all", first_page)
+
+    views = [app.facts, people.approval_facts, people.goal_facts, audit.activity,
+             app.archive, app.progress]
     return {
-        "progress": lambda app, selection: app.campaign_report(
+        "campaign_progress": lambda app, selection: app.campaign_report(
             str(selection.campaign_id), AUDITOR),
-    }
+        "progress": lambda app, selection: delivery.progress(AUDITOR, selection),
+        "on_time": lambda app, selection: delivery.on_time(AUDITOR, selection),
+        "flow": lambda app, selection: delivery.flow(AUDITOR, selection),
+        "campaign_state": lambda app, selection: delivery.campaign_state(
+            str(selection.campaign_id), AUDITOR, selection.as_of),
+        "approvals": lambda app, selection: people.approvals(AUDITOR, selection),
+        "workload": lambda app, selection: people.workload(AUDITOR, selection),
+        "goals": lambda app, selection: people.goals(AUDITOR, selection),
+        "member_activity": activity,
+    }, views
 
 
 def _drain(chunks: Iterator[bytes]) -> int:
     return sum(len(chunk) for chunk in chunks)
 
 
-def _fold_reports(app: ReportingApplication, growth: ArchiveGrowth, label: str,
+def _fold_reports(app: ReportingApplication, views: list[Projection], label: str,
                   scale: str, since: int) -> Result:
     """Fold what the archive gained since the last size into the reports' read models."""
     head = app.recorder.max_notification_id() or 0
@@ -58,16 +89,18 @@ def _fold_reports(app: ReportingApplication, growth: ArchiveGrowth, label: str,
         position = rows[-1].id
     baseline = (head - since) / (time.perf_counter() - started)
     started = time.perf_counter()
-    for view in (app.facts,):
+    for view in views:
         view.catch_up()
     rate = (head - since) / (time.perf_counter() - started)
     return result(f"reports.fold@{label}", rate, "stored events/s", baseline, scale,
-                  "fold the archive's new stored events into the reports' facts; "
-                  "baseline: read and decode the same rows")
+                  f"fold the archive's new stored events into the {len(views)} read models "
+                  "the reports, export and activity read; baseline: read and decode the "
+                  "same rows once")
 
 
-def _report_latencies(app: ReportingApplication, context: BenchContext,
-                      growth: ArchiveGrowth, queries: int, label: str) -> list[Result]:
+def _report_latencies(app: ReportingApplication, calls: dict[str, Report],
+                      context: BenchContext, growth: ArchiveGrowth, queries: int,
+                      label: str) -> list[Result]:
     picked = random.Random(5).sample(growth.campaigns, min(queries, len(growth.campaigns)))
     table = sql.Identifier(app.settings.postgres_schema, "rm_fact_tasks")
     statement = sql.SQL("SELECT * FROM {} WHERE campaign_id = %s AND valid_to IS NULL"
@@ -79,7 +112,7 @@ def _report_latencies(app: ReportingApplication, context: BenchContext,
             started = time.perf_counter()
             connection.execute(statement, (campaign_id,)).fetchall()
             raw.append((time.perf_counter() - started) * 1000)
-    for name, call in report_calls().items():
+    for name, call in calls.items():
         call(app, ReportFilter(campaign_id=picked[0]))  # its read models caught up first
         samples = []
         for campaign_id in picked:
@@ -125,15 +158,16 @@ def reports_and_export(context: BenchContext, sizes: list[int], queries: int
     app = ReportingApplication(context.settings("reporting", context.namespace("reports")),
                                handlers=REPORTING_HANDLERS)
     growth = ArchiveGrowth(app)
+    calls, views = report_calls(app)
     results: list[Result] = []
     folded = 0
     try:
         for target in sizes:
             growth.grow_to(target)
             label = size_label(target)
-            results.append(_fold_reports(app, growth, label, context.scale, folded))
+            results.append(_fold_reports(app, views, label, context.scale, folded))
             folded = app.recorder.max_notification_id() or 0
-            results += _report_latencies(app, context, growth, queries, label)
+            results += _report_latencies(app, calls, context, growth, queries, label)
             results += _export_throughput(app, label, context.scale)
     finally:
         app.close()

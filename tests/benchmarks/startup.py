@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import httpx
 from eventsourcing.persistence import Tracking
@@ -42,6 +43,18 @@ BATCH_EVENTS = 5000
 EVENTS_PER_TASK = 100
 TASKS_PER_CAMPAIGN = 50
 TASK_LIFE = ("opened", "ready", "assigned", "started", "submitted", "approved", "completed")
+DUE = "2027-05-01"
+TASK_DATA: dict[str, dict[str, Any]] = {
+    # What each contract requires besides the ids (the archive holds valid events only).
+    "opened": {"title": "Seeded task", "role": "writer", "due_date": DUE},
+    # The assignee takes part: they may read the campaign's progress.
+    "assigned": {"title": "Seeded task", "assignee_id": ASSIGNEE, "due_date": DUE},
+    "started": {"assignee_id": ASSIGNEE},
+    "submitted": {"submission_version": 1, "reference": "https://drive.example/seed",
+                  "note": "", "pending_approvers": []},
+    "approved": {"submission_version": 1},
+    "completed": {"on_approval": True},
+}
 SEEDER = EventMeta(actor="system:bench-seed")
 ARCHIVIST = EventMeta(actor="system:reporting")
 POLL_SECONDS = 0.02
@@ -103,7 +116,9 @@ def reporting_timelines(first_campaign: uuid.UUID) -> Iterator[Aggregate]:
             subject=campaign_id, actor="anna", aggregate_version=1,
             data={"campaign_id": campaign_id, "name": "Seeded launch",
                   "launch_date": "2027-06-01",
-                  "tasks": [{"task_id": task_id} for task_id in task_ids]})
+                  "tasks": [{"task_id": task_id, "key": f"t{n}", "title": "Seeded task",
+                             "role": "writer", "due_date": DUE, "assignee_id": None}
+                            for n, task_id in enumerate(task_ids)]})
         campaign = Timeline(id=timeline_id(campaign_id), subject=campaign_id, first=planned,
                             meta=ARCHIVIST)
         tasks: list[Aggregate] = []
@@ -116,9 +131,7 @@ def reporting_timelines(first_campaign: uuid.UUID) -> Iterator[Aggregate]:
                     time=base_time + dt.timedelta(minutes=10 * index + version),
                     subject=task_id, actor=ASSIGNEE, aggregate_version=version,
                     data={"task_id": task_id, "campaign_id": campaign_id,
-                          # The assignee takes part: they may read the campaign's progress.
-                          **({"assignee_id": ASSIGNEE} if kind in ("assigned", "started")
-                             else {})})
+                          **TASK_DATA.get(kind, {})})
                 if task is None:
                     task = Timeline(id=timeline_id(task_id), subject=task_id, first=entry,
                                     meta=ARCHIVIST)
