@@ -40,3 +40,10 @@ def working_days_between(earlier: dt.date, later: dt.date) -> int:
         if (earlier + dt.timedelta(days=weeks * 7 + offset)).weekday() < 5:
             count += 1
     return count
+
+
+def percent_done(done: int, tasks: int, cancelled: int) -> float:
+    """Done ÷ the tasks still to be done or done (cancelled work is neither), in percent
+    with one decimal; 0.0 when nothing is left to count."""
+    counted = tasks - cancelled
+    return round(100 * done / counted, 1) if counted > 0 else 0.0

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.reporting.domain import ArchivedEvent
+from services.reporting.figures import percent_done
 
 CAMPAIGN_PLANNED = "marketflow.planning.campaign.planned.v1"
 CAMPAIGN_TASKS_REVISED = "marketflow.planning.campaign.tasks_revised.v1"
@@ -154,7 +155,7 @@ class CampaignProgress:
             "tasks_open": len(statuses) - done - cancelled,
             "tasks_cancelled": cancelled,
             "tasks_done": done,
-            "percent_done": round(100 * done / total, 1) if total else 0.0,
+            "percent_done": percent_done(done, total, cancelled),
         }
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.reporting.export import micros
 from services.reporting.facts import PLAN, TASKS, FactsView, Row
-from services.reporting.figures import percentile, working_days_between
+from services.reporting.figures import percent_done, percentile, working_days_between
 from services.reporting.policy import POLICY
 from services.reporting.report_filter import ReportFilter
 from shared.domain import InvalidCommand, NotFound
@@ -178,11 +178,9 @@ def campaign_dates(campaign: Row, plan: Iterable[Row]) -> dict[str, Any]:
 def _phase_progress(phase: str | None, states: Counter[str]) -> dict[str, Any]:
     total = sum(states.values())
     done, cancelled = states["done"], states["cancelled"]
-    counted = total - cancelled  # cancelled work is neither done nor to do
     return {"phase": phase, "tasks_total": total,
             "tasks_by_state": {state: states[state] for state in STATES},
-            "tasks_done": done,
-            "percent_done": round(100 * done / counted, 1) if counted else 0.0}
+            "tasks_done": done, "percent_done": percent_done(done, total, cancelled)}
 
 
 def progress_rows(data: Covered, report: ReportFilter) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from services.reporting.approval_facts import (
     ApprovalFactsView,
 )
 from services.reporting.facts import CAMPAIGNS, MEMBERS, PLAN, TASKS, FactsView, Row
-from services.reporting.figures import hours_between, percentile
+from services.reporting.figures import hours_between, percent_done, percentile
 from services.reporting.goal_facts import GOALS, MEASUREMENTS, GoalFactsView
 from services.reporting.policy import POLICY
 from services.reporting.report_filter import ReportFilter
@@ -240,6 +240,7 @@ class PeopleReports:
                              "removed = 0")
         opened, done = Counter(t["campaign_id"] for t in tasks), Counter(
             t["campaign_id"] for t in tasks if t["state"] == "done")
+        cancelled = Counter(t["campaign_id"] for t in tasks if t["state"] == "cancelled")
         planned = Counter(row["campaign_id"] for row in plan)
         progress = {}
         for campaign_id, campaign in campaigns.items():
@@ -248,7 +249,8 @@ class PeopleReports:
                 "campaign_id": campaign_id, "name": campaign["name"],
                 "status": campaign["status"], "tasks_total": total,
                 "tasks_done": done[campaign_id],
-                "percent_done": round(100 * done[campaign_id] / total, 1) if total else 0.0}
+                "percent_done": percent_done(done[campaign_id], total,
+                                             cancelled[campaign_id])}
         return progress
 
 
