@@ -1,6 +1,6 @@
 """The delivery reports: progress, on time, flow, and a campaign's state as of an instant,
 computed from reporting's versioned facts (``facts.py``) with the one report filter
-(``report_filter.py``). The figures' definitions are in docs/glossary-delivery.md.
+(``report_filter.py``). The figures' definitions are in docs/reports.md.
 
 Reads go by indexed columns: the covered campaigns' rows (``campaign_id``) valid at the
 instant (``valid_to``), or, for time in state, every version of the covered tasks that

@@ -1,5 +1,5 @@
 """The delivery reports' HTTP routes and what they return (definitions:
-docs/glossary-delivery.md). Every report takes the one report filter: ``as_of``, the
+docs/reports.md). Every report takes the one report filter: ``as_of``, the
 period (``from``, ``to``) and ``campaign_id``, ``playbook_id``, ``team_id``,
 ``member_id``."""
 

@@ -3,7 +3,7 @@ and narrowed by a ``ReportFilter``; the use cases check the access policy first.
 
 Every figure reads fact rows valid at the report's instant (``FactsView.rows``), so the
 report as of T equals the report computed from the archive cut at T. Definitions:
-``docs/glossary-people.md``.
+``docs/reports.md``.
 """
 
 from __future__ import annotations

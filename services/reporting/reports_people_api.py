@@ -123,7 +123,7 @@ class WorkloadReportOut(Out):
 
 # --- goals -------------------------------------------------------------------------------
 
-class CampaignProgressOut(Out):
+class LinkedCampaignOut(Out):
     campaign_id: str
     name: str | None
     status: str | None
@@ -145,7 +145,7 @@ class GoalOut(Out):
     measurements: int
     achieved: float | None
     attainment_percent: float | None
-    campaigns: list[CampaignProgressOut]
+    campaigns: list[LinkedCampaignOut]
 
 
 class GoalsReportOut(Out):

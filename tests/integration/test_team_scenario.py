@@ -265,6 +265,7 @@ async def test_danish_team_launches_a_product_across_easter(services: Services) 
                           lambda h: h["events"][-1]["type"].endswith("task.completed.v1"),
                           "the archived completion of the press release")
     assert history["events"][-1]["actor"] in {"lee", "soren"}
+    await reports_follow_the_work(reporting, campaign["id"], ids)
 
     async def told(member: str, kind: str, count: int) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = await until(
@@ -280,3 +281,47 @@ async def test_danish_team_launches_a_product_across_easter(services: Services) 
         n["text"].split("'")[1] for n in carla_told if n["kind"] == "task.assigned"}
     await told("dave", "approval.requested", 1)
 
+
+async def reports_follow_the_work(reporting: RunningService, campaign_id: str,
+                                  ids: dict[str, str]) -> None:
+    """Issue 12's reports and audit over the real broker: the same campaign, seen by its
+    manager, its worker and an auditor's questions, now and as it was."""
+    about = {"campaign_id": campaign_id}
+    (progress,) = await call(reporting, "GET", "/reports/progress", params=about)
+    assert (progress["launch_date"], progress["tasks_done"], progress["tasks_total"]) == (
+        MOVED_LAUNCH, 3, 4)
+    assert sum(phase["tasks_total"] for phase in progress["phases"]) == 4
+    approvals = await call(reporting, "GET", "/reports/approvals", params=about)
+    assert approvals["first_time_approval"] == {
+        "tasks_approved": 1, "approved_first_time": 1, "share_percent": 100.0}
+    assert {row["approver"] for row in approvals["turnaround_by_approver"]} == {
+        "erin", "lee", "soren"}
+    assert {(h["from_member"], h["to_member"]) for h in approvals["delegations"]["handovers"]
+            } == {("ben", "carla")}  # the absence's hand-overs
+    flow = await call(reporting, "GET", "/reports/flow", params=about)
+    assert flow["lead_time_hours"]["count"] == 3  # the three done tasks
+    # Carla reads her own workload, not ben's; the teaser post is her one open task.
+    workload = await call(reporting, "GET", "/reports/workload", "carla",
+                          params={"member_id": "carla"})
+    assert [(m["member_id"], m["open_tasks"]) for m in workload["members"]] == [("carla", 1)]
+    await call(reporting, "GET", "/reports/workload", "carla", expect=403,
+               params={"member_id": "ben"})
+    # The campaign as it stood before the press release was submitted.
+    events = (await call(reporting, "GET", f"/tasks/{ids['press-release']}/history"))["events"]
+    submitted_at = next(e["time"] for e in events if e["type"].endswith("task.submitted.v1"))
+    before = dt.datetime.fromisoformat(submitted_at) - dt.timedelta(microseconds=1)
+    state = await call(reporting, "GET", f"/campaigns/{campaign_id}/state",
+                       params={"as_of": before.isoformat()})
+    then = {task["task_id"]: task for task in state["tasks"]}
+    assert (then[ids["press-release"]]["state"], then[ids["press-release"]]["assignee_id"]
+            ) == ("in_progress", "carla")
+    # Who did what: carla's own work and what was handed to her because ben was away.
+    activity = await call(reporting, "GET", "/audit/members/carla/activity",
+                          params={"limit": 500})
+    roles = {(entry["type"].rsplit(".", 2)[-2], entry["role"]) for entry in activity}
+    assert {("started", "actor"), ("submitted", "actor"), ("assigned", "on_behalf")} <= roles
+    # Wrong input changes nothing and says why.
+    await call(reporting, "GET", "/reports/progress", expect=422,
+               params={**about, "as_of": "2026-01-01T00:00:00"})
+    await call(reporting, "GET", "/reports/on-time", expect=422,
+               params={**about, "from": "2026-02-01", "to": "2026-01-01"})
