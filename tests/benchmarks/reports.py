@@ -9,6 +9,7 @@ against reading the same rows raw.
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 import uuid
@@ -114,6 +115,8 @@ def _report_latencies(app: ReportingApplication, calls: dict[str, Report],
             raw.append((time.perf_counter() - started) * 1000)
     for name, call in calls.items():
         call(app, ReportFilter(campaign_id=picked[0]))  # its read models caught up first
+        gc.collect()
+        gc.freeze()  # as the service does once started (``shared/runtime.py``)
         samples = []
         for campaign_id in picked:
             selection = ReportFilter(campaign_id=campaign_id)
