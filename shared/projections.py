@@ -96,7 +96,10 @@ class Sql:
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         self.execute(statement, params)
-        return [dict(row) for row in self._cursor.fetchall()]
+        found = self._cursor.fetchall()
+        if found and type(found[0]) is dict:  # psycopg's rows are dicts already
+            return list(found)
+        return [dict(row) for row in found]
 
     def one(self, statement: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         found = self.rows(statement, params)

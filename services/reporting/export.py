@@ -10,9 +10,7 @@ began: memory stays flat whatever the archive's size, and an export is a snapsho
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import singledispatchmethod
@@ -158,28 +156,33 @@ class ArchiveView(Projection):
 
 def jsonl(rows: Iterator[dict[str, Any]]) -> Iterator[bytes]:
     """One JSON object per line (``COLUMNS``); a chunk per page-sized batch of lines."""
-    batch: list[bytes] = []
-    for row in rows:
-        envelope = orjson.dumps({name: row[name] for name in COLUMNS[:-1]})
-        batch.append(envelope[:-1] + b',"data":' + row["data"].encode() + b"}\n")
-        if len(batch) >= EXPORT_PAGE:
-            yield b"".join(batch)
-            batch = []
-    if batch:
-        yield b"".join(batch)
+    fields = itemgetter(*COLUMNS[:-1])
+    while batch := list(islice(rows, EXPORT_PAGE)):
+        # ``data`` is stored JSON text: embedded as it is (a Fragment), not re-parsed.
+        yield b"".join(orjson.dumps(dict(zip(COLUMNS, (
+            *fields(row), orjson.Fragment(row["data"])), strict=True)),
+            option=orjson.OPT_APPEND_NEWLINE) for row in batch)
 
 
 def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[bytes]:
     """RFC 4180 CSV with a header row; ``data`` as JSON text; an absent value is empty
     (the csv module writes None so)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    fields = itemgetter(*COLUMNS)
+    yield (",".join(COLUMNS) + "\r\n").encode()
+    envelope = itemgetter(*COLUMNS[:-1])
     while batch := list(islice(rows, EXPORT_PAGE)):
-        writer.writerows(map(fields, batch))
-        yield buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue().encode()
+        # By hand rather than the csv module, which is several times slower on the long
+        # quoted JSON of ``data``; the same RFC 4180 rules (tested against the module).
+        yield "".join(
+            ",".join(map(csv_cell, envelope(row))) + ',"'
+            + row["data"].replace('"', '""') + '"\r\n' for row in batch).encode()
+
+
+def csv_cell(value: Any) -> str:
+    """One RFC 4180 field: empty for None; quoted, quotes doubled, when it holds a quote,
+    a comma or a line break."""
+    if value is None:
+        return ""
+    text = str(value)
+    if '"' in text or "," in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
