@@ -182,3 +182,14 @@ def test_a_revision_that_drops_the_chain_approves_the_submission() -> None:
     assert (task.status, task.due_date) == ("approved", later)
     with pytest.raises(Conflict, match="transition approved -> in_review"):
         task.approve("", m("lee"))
+
+
+def test_a_consulted_role_nobody_holds_does_not_hold_the_approval_up() -> None:
+    task = task_in_progress([ApprovalStep(member_id="lee")], consulted=["legal", "sales"],
+                            complete_on_approval=False)
+    task.submit("https://docs/post-v1", "first draft", m("ben"))
+    with pytest.raises(Conflict, match="consulted roles legal have not commented"):
+        task.approve("", m("lee"))  # legal has a holder: asked; sales has none
+    task.comment("fine by legal", m("lee"))
+    task.approve("", m("lee"))
+    assert task.status == "approved"

@@ -208,7 +208,8 @@ class Task(Aggregate):
                 if member != submitter and not self.approved_steps_by(member)}
 
     def consulted_missing(self) -> list[str]:
-        """Consulted roles nobody of which has commented on the current submission."""
+        """Consulted roles nobody of which has commented on the current submission. A
+        role nobody holds (now) cannot be asked: it does not hold the approval up."""
         version = self.submission.version if self.submission else 0
         commenters = {str(c["author"]) for c in self.comments if c["submission_version"] == version}
         missing = []
@@ -216,7 +217,7 @@ class Task(Aggregate):
             members = {delegate_of(m, self.delegations) or m
                        for m in self.role_members.get(role, [])}
             members |= set(self.role_members.get(role, []))
-            if not members & commenters:
+            if members and not members & commenters:
                 missing.append(role)
         return missing
 
