@@ -17,6 +17,9 @@ from services.reporting.facts import CAMPAIGNS, FactsView, Row
 from shared.domain import InvalidCommand
 from shared.policy import Caller, Policy, Resource, Scope
 
+CLOCK_SKEW = dt.timedelta(minutes=5)
+"""How far ahead of this clock an ``as_of`` may be (a caller's clock runs ahead)."""
+
 
 @dataclass(frozen=True)
 class ReportFilter:
@@ -33,6 +36,10 @@ class ReportFilter:
     def __post_init__(self) -> None:
         if self.as_of is not None and self.as_of.tzinfo is None:
             raise InvalidCommand("as_of: give a time zone, e.g. 2026-01-31T12:00:00+00:00")
+        if self.as_of is not None and self.as_of > dt.datetime.now(dt.UTC) + CLOCK_SKEW:
+            # Nothing is known of the future: a report "as of" it would pass today's facts
+            # off as that day's.
+            raise InvalidCommand("as_of: must not be in the future")
         if self.start is not None and self.end is not None and self.start > self.end:
             raise InvalidCommand("from: must not be after to")
 

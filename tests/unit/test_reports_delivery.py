@@ -459,6 +459,10 @@ def test_bad_input_is_refused_and_changes_nothing(client: ServiceClient) -> None
                       headers=auth("anna")).status_code == 404  # not planned yet
     assert client.get("/reports/progress", params={"campaign_id": "nope"},
                       headers=auth("anna")).status_code == 422
+    tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    future = client.get("/reports/workload", params={"as_of": tomorrow.isoformat()},
+                        headers=auth("anna"))
+    assert future.status_code == 422 and "in the future" in future.text
     assert client.head_position() == before
 
 
