@@ -15,12 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import singledispatchmethod
 from typing import Any, Literal
 
-from services.reporting.domain import Timeline, archived_once
+from services.reporting.archive_fold import ArchiveProjection
+from services.reporting.domain import ArchivedEvent
 from services.reporting.export import ArchiveView, micros
-from shared.projections import Page, PageRequest, Projection, Sql, Table, keyset, page_of
+from shared.projections import Page, PageRequest, Sql, Table, keyset, page_of
 
 ACTIVITY_ORDER = ("at", "seq")
 """A member's activity, oldest first: when it happened (µs), then arrival in the archive."""
@@ -96,7 +96,7 @@ class Period:
     end: dt.datetime | None = None
 
 
-class ActivityView(Projection):
+class ActivityView(ArchiveProjection):
     """One row per (member, archived event) the member did or that concerns them.
 
     ``seq`` is the archive's: both read models number archived events in log order with
@@ -120,16 +120,7 @@ class ActivityView(Projection):
         self._archived: int | None = None
         self._rows: list[tuple[Any, ...]] = []
 
-    @singledispatchmethod
-    def apply(self, domain_event: Any, sql: Sql) -> None:
-        """Only archived events count."""
-
-    @apply.register(Timeline.Started)  # type: ignore[attr-defined]
-    @apply.register(Timeline.Appended)  # type: ignore[attr-defined]
-    def _archived_event(self, domain_event: Any, sql: Sql) -> None:
-        entry = archived_once(domain_event)
-        if entry is None:
-            return
+    def archived(self, entry: ArchivedEvent, sql: Sql) -> None:
         if self._archived is None:
             self._archived = self._count(sql)
         self._archived += 1

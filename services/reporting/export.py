@@ -13,16 +13,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import singledispatchmethod
 from itertools import islice
 from operator import itemgetter
 from typing import Any
 
 import orjson
 
-from services.reporting.domain import Timeline, archived_once
+from services.reporting.archive_fold import ArchiveProjection
+from services.reporting.domain import ArchivedEvent
 from shared.domain import InvalidCommand
-from shared.projections import Projection, Sql, Table, keyset
+from shared.projections import Sql, Table, keyset
 
 EXPORT_PAGE = 1000
 """Rows read per query while streaming an export."""
@@ -75,7 +75,7 @@ class ExportFilter:
         return " AND ".join(clauses) or "1=1", params
 
 
-class ArchiveView(Projection):
+class ArchiveView(ArchiveProjection):
     """One row per archived event (its subject's copy), for exports."""
 
     name = "reporting.archive"
@@ -94,16 +94,7 @@ class ArchiveView(Projection):
         super().__init__(*args, **kwargs)
         self._rows: list[tuple[Any, ...]] = []
 
-    @singledispatchmethod
-    def apply(self, domain_event: Any, sql: Sql) -> None:
-        """Only archived events count."""
-
-    @apply.register(Timeline.Started)  # type: ignore[attr-defined]
-    @apply.register(Timeline.Appended)  # type: ignore[attr-defined]
-    def _archived(self, domain_event: Any, sql: Sql) -> None:
-        entry = archived_once(domain_event)
-        if entry is None:
-            return
+    def archived(self, entry: ArchivedEvent, sql: Sql) -> None:
         dumped = entry.model_dump(mode="json")
         self._rows.append((micros(entry.time), *(
             orjson.dumps(dumped[name]).decode() if name == "data" else dumped[name]

@@ -23,12 +23,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import singledispatchmethod
 from typing import Any
 
-from services.reporting.domain import ArchivedEvent, Timeline, archived_once
+from services.reporting.archive_fold import ArchiveProjection
+from services.reporting.domain import ArchivedEvent, archived_once
 from services.reporting.export import micros
-from shared.projections import Projection, Sql, Table, dumps, loads
+from shared.projections import Sql, Table, dumps, loads
 
 Row = dict[str, Any]
 Fold = Callable[[ArchivedEvent, "Row | None"], "list[Row]"]
@@ -278,7 +278,7 @@ def as_of_clause(as_of: dt.datetime | None, alias: str = "") -> tuple[str, list[
             f"{prefix}valid_to > ?)", [at, at])
 
 
-class FactsView(Projection):
+class FactsView(ArchiveProjection):
     """Versioned facts of campaigns, their plans, tasks and members (see module doc)."""
 
     name = "reporting.facts"
@@ -325,16 +325,7 @@ class FactsView(Projection):
                         self._latest[(kind.table.name, row[kind.key])] = {
                             **decoded(kind.table, row), "stored": True}
 
-    @singledispatchmethod
-    def apply(self, domain_event: Any, sql: Sql) -> None:
-        """Only archived events count."""
-
-    @apply.register(Timeline.Started)  # type: ignore[attr-defined]
-    @apply.register(Timeline.Appended)  # type: ignore[attr-defined]
-    def _archived(self, domain_event: Any, sql: Sql) -> None:
-        entry = archived_once(domain_event)
-        if entry is None:
-            return
+    def archived(self, entry: ArchivedEvent, sql: Sql) -> None:
         for kind in self.kinds:
             for thing_id in kind.subject_of(entry):
                 self._fold_thing(kind, thing_id, entry, sql)

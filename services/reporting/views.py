@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from functools import singledispatchmethod
 from typing import Any
 
-from services.reporting.domain import Timeline, archived_once
+from services.reporting.archive_fold import ArchiveProjection
+from services.reporting.domain import ArchivedEvent
 from services.reporting.progress import (
     CampaignChange,
     CampaignProgress,
@@ -17,7 +17,7 @@ from services.reporting.progress import (
     merged,
     participants_of,
 )
-from shared.projections import Projection, Sql, Table
+from shared.projections import Sql, Table
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class CampaignAccess:
     participants: frozenset[str]
 
 
-class ProgressView(Projection):
+class ProgressView(ArchiveProjection):
     """Campaign progress (the rules of ``progress.CampaignProgress``), who takes part in
     each campaign (``progress.participants_of``) and archive totals."""
 
@@ -62,16 +62,7 @@ class ProgressView(Projection):
         self._tasks: dict[tuple[str, str], TaskChange] = {}
         self._participants: set[tuple[str, str, str]] = set()
 
-    @singledispatchmethod
-    def apply(self, domain_event: Any, sql: Sql) -> None:
-        """Only archived events count."""
-
-    @apply.register(Timeline.Started)  # type: ignore[attr-defined]
-    @apply.register(Timeline.Appended)  # type: ignore[attr-defined]
-    def _archived(self, domain_event: Any, sql: Sql) -> None:
-        entry = archived_once(domain_event)
-        if entry is None:
-            return
+    def archived(self, entry: ArchivedEvent, sql: Sql) -> None:
         self._totals[entry.type] += 1
         campaign_id = campaign_of(entry)
         if campaign_id is None:

@@ -54,8 +54,8 @@ def report_calls(app: ReportingApplication) -> tuple[dict[str, Report], list[Pro
         member = MEMBERS[int(uuid.UUID(str(selection.campaign_id))) % len(MEMBERS)]
         return audit.member_activity(AUDITOR, member, Period(), "all", first_page)
 
-    views = [app.facts, people.approval_facts, people.goal_facts, audit.activity,
-             app.archive, app.progress]
+    views: list[Projection] = [app.facts, people.approval_facts, people.goal_facts,
+                               audit.activity, app.archive, app.progress]
     return {
         "campaign_progress": lambda app, selection: app.campaign_report(
             str(selection.campaign_id), AUDITOR),
