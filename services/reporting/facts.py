@@ -60,7 +60,7 @@ PLAN = _versioned("fact_plan", "task_id", (
     ("title", "text"), ("due_date", "text"), ("start_date", "text"),
     ("effort_hours", "real"), ("queue", "text"), ("planned_assignee_id", "text"),
     ("removed", "int"),
-), (("campaign_id", "valid_from"),))
+), (("campaign_id", "valid_from"), ("planned_assignee_id", "valid_to")))
 """A task as its campaign's plan defines it (key, phase, effort). A task removed from the
 plan gets a last version with ``removed`` = 1. ``version`` is the campaign's."""
 
@@ -282,7 +282,7 @@ class FactsView(ArchiveProjection):
     """Versioned facts of campaigns, their plans, tasks and members (see module doc)."""
 
     name = "reporting.facts"
-    version = 1
+    version = 2  # 2: plan rows indexed by planned assignee (a member's reports)
     kinds: tuple[Kind, ...] = KINDS
     """The fact tables and their folds (a subclass folds its own into its own tables)."""
     tables = tuple(kind.table for kind in KINDS)

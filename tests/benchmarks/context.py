@@ -72,9 +72,18 @@ class BenchContext:
         for namespace in self.namespaces:
             asyncio.run(delete_topics(self.kafka_bootstrap, namespace))
         name = self.database_url.rpartition("/")[2]
-        with psycopg.connect(self.server_url, autocommit=True) as connection:
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        # After a large run the server's autovacuum may still be in it, which this role
+        # may not end: wait for it a little, then leave the database and say so.
+        for _ in range(10):
+            try:
+                with psycopg.connect(self.server_url, autocommit=True) as connection:
+                    connection.execute(drop)
+                return
+            except psycopg.errors.InsufficientPrivilege:
+                time.sleep(3)
+        print(f"[bench] could not drop database {name} (autovacuum still in it?); drop it "
+              "later", file=sys.stderr)
 
     def namespace(self, label: str) -> str:
         namespace = f"bench{label}{uuid.uuid4().hex[:6]}"
