@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,12 +14,14 @@ from typing import Any, TypeVar
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from fastapi.testclient import TestClient
 
 from services.execution.wiring import build as build_execution
 from services.notification.wiring import build as build_notification
 from services.planning.wiring import build as build_planning
 from services.reporting.wiring import build as build_reporting
 from shared.auth import Member, TokenRegistry
+from shared.cloudevents import InboundEvent
 from shared.config import Settings
 from shared.policy import Role
 from shared.runtime import Builder, ServiceRuntime, create_http_app
@@ -102,6 +105,21 @@ async def start_service(env: Environment, name: str,
     transport = httpx.ASGITransport(app=app)
     client = httpx.AsyncClient(transport=transport, base_url=f"http://{name}")
     return RunningService(name, settings, runtime, client, transport)
+
+
+@contextlib.contextmanager
+def fed_client(env: Environment, name: str, events: Iterable[InboundEvent]
+               ) -> Iterator[TestClient]:
+    """The service's HTTP app in-process on ``env``'s store (no broker, no lifespan),
+    its inbox fed ``events`` directly; closed afterwards."""
+    app = create_http_app(env.settings(name), BUILDERS[name], tokens=TOKENS)
+    application = app.state.runtime.application
+    try:
+        for event in events:
+            assert application.process_inbound(event)
+        yield TestClient(app, raise_server_exceptions=False)
+    finally:
+        application.close()
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float = 30.0,

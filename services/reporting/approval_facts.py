@@ -127,4 +127,3 @@ class ApprovalFactsView(FactsView):
     name = "reporting.approvals"
     version = 1
     kinds = APPROVAL_KINDS
-    tables = tuple(kind.table for kind in APPROVAL_KINDS)

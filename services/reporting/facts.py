@@ -287,6 +287,10 @@ class FactsView(ArchiveProjection):
     """The fact tables and their folds (a subclass folds its own into its own tables)."""
     tables = tuple(kind.table for kind in KINDS)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.tables = tuple(kind.table for kind in cls.kinds)  # the tables are the kinds'
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._forget_page()

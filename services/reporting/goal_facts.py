@@ -70,4 +70,3 @@ class GoalFactsView(FactsView):
     name = "reporting.goals"
     version = 1
     kinds = GOAL_KINDS
-    tables = tuple(kind.table for kind in GOAL_KINDS)

@@ -8,10 +8,8 @@ import io
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 
-from shared.runtime import create_http_app
-from tests.harness import BUILDERS, TOKENS, Environment, auth
+from tests.harness import Environment, auth, fed_client
 from tests.unit.test_archive_export import campaigns, directory, expected, tricky_events
 
 pytestmark = pytest.mark.integration
@@ -19,14 +17,8 @@ pytestmark = pytest.mark.integration
 
 async def test_the_export_streams_every_archived_event_once_from_postgresql(
         postgres_env: Environment) -> None:
-    app = create_http_app(postgres_env.settings("reporting"), BUILDERS["reporting"],
-                          tokens=TOKENS)
-    client = TestClient(app, raise_server_exceptions=False)
-    application = app.state.runtime.application
-    try:
-        events = [*directory(), *campaigns(), *tricky_events()]
-        for event in events:
-            assert application.process_inbound(event)
+    events = [*directory(), *campaigns(), *tricky_events()]
+    with fed_client(postgres_env, "reporting", events) as client:
         answer = client.get("/archive/export", params={"format": "jsonl"},
                             headers=auth("anna"))
         assert answer.status_code == 200, answer.text
@@ -42,5 +34,3 @@ async def test_the_export_streams_every_archived_event_once_from_postgresql(
         ocel = client.get("/archive/export", params={"format": "ocel"}, headers=auth("anna"))
         assert ocel.status_code == 200, ocel.text
         assert len(ocel.json()["events"]) == len(events)
-    finally:
-        application.close()

@@ -5,10 +5,8 @@ of the activity to the archive, keyset pages, the masking)."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from shared.runtime import create_http_app
-from tests.harness import BUILDERS, TOKENS, Environment, auth
+from tests.harness import Environment, auth, fed_client
 from tests.unit.test_audit_activity import AWAY, PLAYBOOK, SECRET, story
 
 pytestmark = pytest.mark.integration
@@ -16,14 +14,8 @@ pytestmark = pytest.mark.integration
 
 async def test_activity_and_histories_read_the_same_from_postgresql(
         postgres_env: Environment) -> None:
-    app = create_http_app(postgres_env.settings("reporting"), BUILDERS["reporting"],
-                          tokens=TOKENS)
-    client = TestClient(app, raise_server_exceptions=False)
-    application = app.state.runtime.application
-    try:
-        feed, ids = story()
-        for event in feed.events:
-            assert application.process_inbound(event)
+    feed, ids = story()
+    with fed_client(postgres_env, "reporting", feed.events) as client:
         seen: list[tuple[str, str]] = []
         url: str | None = "/audit/members/ben/activity?limit=4"
         while url is not None:
@@ -43,5 +35,3 @@ async def test_activity_and_histories_read_the_same_from_postgresql(
         playbook = client.get(f"/playbooks/{PLAYBOOK}/history", headers=auth("anna"))
         assert [e["id"] for e in playbook.json()["events"]] == [ids["playbook"],
                                                                 ids["playbook v2"]]
-    finally:
-        application.close()
