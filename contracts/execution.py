@@ -98,6 +98,9 @@ class ApprovalGiven(IntegrationEvent):
     submission_version: int = Field(ge=1)
     step_completed: bool
     comment: str = ""
+    next_step_approvers: list[str] | None = Field(
+        default=None, description="when this approval completed a step and another follows: "
+                                  "who may approve the step that is now current")
 
 
 class ApprovalsDelegated(IntegrationEvent):

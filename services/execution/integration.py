@@ -55,7 +55,9 @@ def _approval_given(event: Any) -> contract.ApprovalGiven:
     return contract.ApprovalGiven(task_id=event.originator_id, campaign_id=event.campaign_id,
                                   step=event.step_index + 1,
                                   submission_version=event.submission_version,
-                                  step_completed=event.step_completed, comment=event.comment)
+                                  step_completed=event.step_completed, comment=event.comment,
+                                  next_step_approvers=event.next_approvers
+                                  if event.step_completed and event.next_approvers else None)
 
 
 def _changes_requested(event: Any) -> contract.TaskChangesRequested:

@@ -6,8 +6,11 @@ from typing import Any
 from uuid import UUID
 
 from services.notification.domain import Notification
+from services.notification.notify import Clock, Notifier, utc_now
 from services.notification.policy import POLICY
+from services.notification.settings import NotificationSettings
 from services.notification.views import InboxView
+from services.notification.work import Work
 from shared.application import Handlers, ServiceApplication
 from shared.config import Settings
 from shared.domain import NotFound, StaleVersion
@@ -22,8 +25,16 @@ def _resource(notification: Notification) -> Resource:
 
 
 class NotificationApplication(ServiceApplication):
-    def __init__(self, settings: Settings, handlers: Handlers | None = None) -> None:
+    def __init__(self, settings: Settings, handlers: Handlers | None = None, *,
+                 notification_settings: NotificationSettings | None = None,
+                 clock: Clock = utc_now) -> None:
         super().__init__(settings, handlers)
+        self.notification_settings = notification_settings or NotificationSettings()
+        # Injected so that reminders, escalations, quiet hours and retries can be tested
+        # without waiting.
+        self.clock = clock
+        self.notifier = Notifier(self, self.notification_settings, clock)
+        self.work = Work(self)
         self.inbox = InboxView(self)
 
     def my_notifications(self, caller: Caller, page: PageRequest | None = None) -> Page:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from services.notification import handlers, integration
 from services.notification.api import build_router
 from services.notification.application import NotificationApplication
+from services.notification.notify import Clock, utc_now
+from services.notification.settings import NotificationSettings
+from services.notification.work import then_remember
 from shared.access import AccessView, with_access_handlers
 from shared.config import Settings
 from shared.runtime import ServiceParts
@@ -12,8 +15,13 @@ from shared.runtime import ServiceParts
 UPSTREAM = ("planning", "execution")
 
 
-def build(settings: Settings) -> ServiceParts:
-    app = NotificationApplication(settings, handlers=with_access_handlers(handlers.HANDLERS))
+def build(settings: Settings, *, notification_settings: NotificationSettings | None = None,
+          clock: Clock = utc_now) -> ServiceParts:
+    """Tests pass their own notification settings (an SMTP server of theirs) and clock."""
+    app = NotificationApplication(
+        settings, handlers=then_remember(with_access_handlers(handlers.HANDLERS)),
+        notification_settings=notification_settings or NotificationSettings.from_env(),
+        clock=clock)
     access = AccessView(app)
     return ServiceParts(
         application=app,

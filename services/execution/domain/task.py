@@ -490,13 +490,20 @@ class Task(Aggregate):
                     f"{self.submission.version if self.submission else 0}")
         completes_chain = completes_step and step + 1 == len(self.approval_chain)
         version = self.submission.version if self.submission else 0
-        self._approval_given(step, version, comment, completes_step, self.campaign_id, meta)
+        # Who the next step waits for, so they can be told it is their turn.
+        next_approvers = [] if not completes_step or completes_chain else sorted(
+            member for member in self.approvers_of_step(step + 1)
+            if member not in (meta.actor, self.submission.submitted_by if self.submission
+                              else None) and not self.approved_steps_by(member))
+        self._approval_given(step, version, comment, completes_step, self.campaign_id, meta,
+                             next_approvers)
         if completes_chain:
             self._chain_completed(version, meta)
 
     @event("ApprovalGiven")
     def _approval_given(self, step_index: int, submission_version: int, comment: str,
-                        step_completed: bool, campaign_id: UUID, meta: EventMeta) -> None:
+                        step_completed: bool, campaign_id: UUID, meta: EventMeta,
+                        next_approvers: list[str] | None = None) -> None:
         self.status = S.IN_REVIEW
         self.step_approvals[step_index].append(meta.actor)
         if comment:
