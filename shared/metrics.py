@@ -204,8 +204,8 @@ REGISTRY.register(FLOWS)
 def exported_names() -> set[str]:
     """Every sample name this process can export (what dashboards and alert rules may
     refer to): ``_total`` of counters, ``_bucket``/``_sum``/``_count`` of histograms."""
-    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"),
-                "gauge": ("",)}
+    suffixes = {"counter": ("_total", "_created"),
+                "histogram": ("_bucket", "_sum", "_count", "_created"), "gauge": ("",)}
     names: set[str] = set()
     for family in _families_of_registry():
         names.update(family.name + suffix for suffix in suffixes.get(family.type, ("",)))
