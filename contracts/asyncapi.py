@@ -279,6 +279,15 @@ def _event_headers(event_type: str) -> dict[str, Any]:
                                                      "that caused this one (optional)."},
             "ce_reason": {**text, "description": "Extension: why, in the actor's words "
                                                 "(optional)."},
+            "ce_traceparent": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+                "description": "Extension (CloudEvents distributed tracing): the W3C trace "
+                               "context the event was committed in, so a consumer's "
+                               "processing continues the trace (optional; absent for "
+                               "events committed outside any trace; a malformed value "
+                               "is ignored).",
+            },
         },
     }
 

@@ -13,8 +13,10 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Mapper, ProcessRecorder, Recording
+from opentelemetry.trace import SpanKind
 
 from contracts import IntegrationEvent
+from shared import tracing
 from shared.cloudevents import InboundEvent, PoisonMessage
 from shared.config import Settings
 from shared.domain import Aggregate, Conflict, EventMeta, NotFound
@@ -86,7 +88,14 @@ class ServiceApplication(Application[UUID]):
         self._commit_listeners.append(listener)
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        recordings = super()._record(processing_event)
+        """Every commit (command, inbound chunk, job): traced as a child of the request
+        or job it belongs to, its events stamped with that trace context (events of
+        inbound processing were stamped by their own processing span already)."""
+        with tracing.child_span(f"{self.settings.service} commit", attributes={
+                "marketflow.service": self.settings.service,
+                "marketflow.events": len(processing_event.events)}):
+            stamp_trace_context(processing_event.events)
+            recordings = super()._record(processing_event)
         if recordings:
             for listener in self._commit_listeners:
                 try:
@@ -142,7 +151,7 @@ class ServiceApplication(Application[UUID]):
             if not self._fresh([(inbound, entry)]):
                 return False
             processing_event: ProcessingEvent[UUID] = ProcessingEvent()
-            self.policy(inbound, processing_event)
+            self.traced_policy(inbound, processing_event, delivery)
             processing_event.saved_kwargs["inbox"] = [entry]
             try:
                 self._record(processing_event)
@@ -175,7 +184,7 @@ class ServiceApplication(Application[UUID]):
             chunk: list[InboxEntry] = []
             processing_event = self._start_chunk()
             for inbound, entry in fresh:
-                self.policy(inbound, processing_event)
+                self.traced_policy(inbound, processing_event, entry.delivery)
                 chunk.append(entry)
                 if len(processing_event.events) >= MAX_EVENTS_PER_TRANSACTION:
                     self._record_chunk(processing_event, chunk)
@@ -223,6 +232,24 @@ class ServiceApplication(Application[UUID]):
                     f"{entry.source} {entry.event_id} was applied before with other content; "
                     "this one is not applied")
         return fresh
+
+    def traced_policy(self, inbound: InboundEvent, processing_event: ProcessingEvent[UUID],
+                      delivery: Delivery | None) -> None:
+        """``policy`` in a consumer span continuing the event's trace (its traceparent);
+        what the policy produces carries this span's trace context."""
+        envelope = inbound.envelope
+        topic = delivery.topic if delivery is not None else envelope.source
+        already = len(processing_event.events)
+        with tracing.span(f"process {topic}", kind=SpanKind.CONSUMER,
+                          parent=envelope.traceparent, attributes={
+                              "messaging.system": "kafka", "messaging.operation.type": "process",
+                              "messaging.destination.name": topic,
+                              "messaging.message.id": envelope.id,
+                              "cloudevents.event_type": envelope.type,
+                              "cloudevents.event_source": envelope.source,
+                              "marketflow.service": self.settings.service}):
+            self.policy(inbound, processing_event)
+            stamp_trace_context(processing_event.events, already)
 
     def policy(self, inbound: InboundEvent, processing_event: ProcessingEvent[UUID]) -> None:
         """Dispatch to the service's handler for this event type; others are ignored."""
@@ -277,6 +304,21 @@ def retry_lost_races(command: Callable[P, R]) -> Callable[P, R]:
         raise AssertionError("unreachable")
 
     return retried
+
+
+def stamp_trace_context(events: list[Any], start: int = 0) -> None:
+    """Give the events from ``start`` on that have none the current trace context (see
+    ``shared/tracing.py``); outside any trace they stay as they are. Events are frozen:
+    each stamped one is replaced by a copy before it is stored."""
+    traceparent = tracing.current_traceparent()
+    if traceparent is None:
+        return
+    for index in range(start, len(events)):
+        event = events[index]
+        meta: EventMeta | None = getattr(event, "meta", None)
+        if meta is not None and meta.traceparent is None:
+            events[index] = event.model_copy(
+                update={"meta": meta.model_copy(update={"traceparent": traceparent})})
 
 
 def inbox_entry(inbound: InboundEvent, delivery: Delivery | None) -> InboxEntry:

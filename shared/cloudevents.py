@@ -4,7 +4,9 @@ Attributes travel as ``ce_*`` headers, the body is the event's JSON payload. Mar
 extension attributes: ``actor`` (who did it), ``aggregateversion``, ``sequence`` (the
 producer's notification id; informative only: consumers deduplicate on ``source`` + ``id``,
 see ``shared/inbox_store.py``), ``correlationid``, ``causationid`` and ``reason``. The
-standard optional ``dataschema`` attribute names the payload's JSON Schema (its ``$id``).
+standard optional ``dataschema`` attribute names the payload's JSON Schema (its ``$id``),
+and the distributed-tracing extension's ``traceparent`` the W3C trace context the event
+was committed in (see ``shared/tracing.py``; a malformed one is ignored, never poison).
 Every header is described in ``contracts/asyncapi.json``.
 
 ``decode`` also checks that a message can be genuine for the topic it arrived on (its
@@ -25,6 +27,7 @@ from pydantic import ValidationError
 
 from contracts import EVENT_TYPES, IntegrationEvent, schema_id
 from contracts.topics import EXTERNAL_TYPES
+from shared import tracing
 from shared.config import SERVICES
 
 SPEC_VERSION = "1.0"
@@ -55,6 +58,7 @@ class Envelope:
     correlation_id: str | None = None
     causation_id: str | None = None
     reason: str | None = None
+    traceparent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ def encode(envelope: Envelope, event: IntegrationEvent) -> tuple[bytes, Headers]
         ("ce_correlationid", envelope.correlation_id),
         ("ce_causationid", envelope.causation_id),
         ("ce_reason", envelope.reason),
+        ("ce_traceparent", envelope.traceparent),
     ):
         if value is not None:
             headers.append((name, value.encode()))
@@ -144,6 +149,7 @@ def decode(headers: Iterable[tuple[str, bytes]] | None, body: bytes | None, *,
             correlation_id=attributes.get("ce_correlationid"),
             causation_id=attributes.get("ce_causationid"),
             reason=attributes.get("ce_reason"),
+            traceparent=tracing.valid_traceparent(attributes.get("ce_traceparent")),
         )
     except ValueError as error:
         raise PoisonMessage("invalid-attributes", str(error)) from error

@@ -35,10 +35,18 @@ class EventMeta(BaseModel):
     correlation_id: str | None = None
     causation_id: str | None = None
     reason: str | None = None
+    # The W3C trace context of the span that committed the event (``shared/tracing.py``),
+    # stamped at commit. Left out of the stored JSON when absent, as events stored before
+    # it existed are: they read as None.
+    traceparent: str | None = Field(default=None, exclude_if=lambda value: value is None)
 
     def caused_by(self, actor: str | None = None) -> EventMeta:
-        """Meta for a follow-up change made on behalf of this one."""
-        return self.model_copy(update={"actor": actor} if actor else {})
+        """Meta for a follow-up change made on behalf of this one (traced where it is
+        made: the trace context is stamped again when it commits)."""
+        update: dict[str, str | None] = {"traceparent": None}
+        if actor:
+            update["actor"] = actor
+        return self.model_copy(update=update)
 
 
 class DomainEvent(BaseModel):

@@ -23,11 +23,11 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from prometheus_client import Counter
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.domain import DomainError, Forbidden, InvalidCommand, StaleVersion
+from shared.metrics import DENIALS
 from shared.problems import (
     INVALID_REQUEST,
     STALE_VERSION,
@@ -40,9 +40,6 @@ from shared.problems import (
 )
 
 log = logging.getLogger(__name__)
-DENIALS = Counter("marketflow_http_denials", "Requests refused with 403, by the action "
-                  "the policy (or 'domain-rule' for a rule of the work itself) refused",
-                  ["service", "action"])
 # "tasks.brief.title: ..." -> loc ["tasks", "brief", "title"]
 FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w-]*(?:\.[\w-]+)*): ")
 UNEXPECTED_DETAIL = "an unexpected error occurred; it has been logged"

@@ -29,7 +29,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
-from shared import cloudevents
+from shared import cloudevents, metrics
 from shared.application import ServiceApplication
 from shared.domain import DomainError
 from shared.inbox_store import Delivery
@@ -154,11 +154,20 @@ class Inbox:
             for record, inbound in items:
                 await self.apply_one(record, inbound)
         else:
-            self.applied += applied
-            self.duplicates += duplicates
+            self._count(applied, duplicates)
             if duplicates:
                 log.info("duplicate deliveries ignored", extra={
                     "partitions": len(by_partition), "duplicates": duplicates})
+
+    def _count(self, applied: int, duplicates: int) -> None:
+        """For /health/status (this inbox) and /metrics (the service, process-wide)."""
+        service = self.app.settings.service
+        self.applied += applied
+        self.duplicates += duplicates
+        if applied:
+            metrics.INBOX_APPLIED.labels(service).inc(applied)
+        if duplicates:
+            metrics.INBOX_DUPLICATES.labels(service).inc(duplicates)
 
     async def apply_one(self, record: ConsumerRecord[bytes, bytes],
                         inbound: cloudevents.InboundEvent) -> None:
@@ -183,9 +192,9 @@ class Inbox:
             await asyncio.sleep(RETRY_DELAY_SECONDS)
             raise
         if applied:
-            self.applied += 1
+            self._count(applied=1, duplicates=0)
         else:
-            self.duplicates += 1
+            self._count(applied=0, duplicates=1)
             log.info("duplicate delivery ignored", extra={"ce_id": inbound.envelope.id})
 
     async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str,
@@ -216,6 +225,8 @@ class Inbox:
                 dead_letter_topic, value=None, key=None,
                 headers=[(n, v) for n, v in headers if n.startswith("dlq_")]))
         self.dead_lettered += 1
+        metrics.INBOX_DEAD_LETTERED.labels(self.app.settings.service, record.topic,
+                                           reason).inc()
         log.warning("message dead-lettered", extra={
             "reason": reason, "detail": detail, "topic": record.topic,
             "partition": record.partition, "offset": record.offset,

@@ -1,4 +1,7 @@
-"""Structured logs: one JSON object per line on stderr, with the service name."""
+"""Structured logs: one JSON object per line on stderr, with the service name, and the
+trace_id/span_id of the span being recorded when tracing is on (``shared/tracing.py``).
+Each HTTP request is one line of the ``marketflow.access`` logger (method, route, path,
+status, duration_ms, actor when known; see ``shared/http_observability.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+from shared import tracing
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -25,6 +30,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        entry.update(tracing.log_ids())
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

@@ -15,10 +15,11 @@ from uuid import UUID
 
 from aiokafka import AIOKafkaProducer
 from eventsourcing.persistence import Notification, Tracking
+from opentelemetry.trace import Span, SpanKind
 from pydantic import BaseModel
 
 from contracts import IntegrationEvent
-from shared import cloudevents
+from shared import cloudevents, tracing
 from shared.application import ServiceApplication
 from shared.config import Settings
 from shared.domain import EventMeta
@@ -168,7 +169,7 @@ class OutboxRelay:
         first, last = notifications[0].id, notifications[-1].id
         span = f"{first}" if first == last else f"{first}..{last}"
         blocked: RelayBlocked | None = None
-        deliveries: list[tuple[int, asyncio.Future[Any]]] = []
+        deliveries: list[tuple[int, asyncio.Future[Any], Span | None]] = []
         self.activity = f"publishing notifications {span}"
         for notification in notifications:
             try:
@@ -179,17 +180,22 @@ class OutboxRelay:
             if message is None:
                 continue
             key, body, headers = message
+            # Ends when Kafka acknowledged the message (or refused it).
+            publishing = self._publish_span(notification.id, headers)
             try:
                 producer = await self._producer()
                 deliveries.append((notification.id, await producer.send(
-                    self.topic, value=body, key=key, headers=headers)))
+                    self.topic, value=body, key=key, headers=headers), publishing))
             except Exception as error:  # e.g. too large, broker unreachable
+                tracing.end_span(publishing, error)
                 blocked = RelayBlocked(notification.id, error, published=True)
                 break
         # Every message acknowledged by all in-sync replicas before the position moves.
         self.activity = f"waiting for Kafka to acknowledge notifications {span}"
-        results = await asyncio.gather(*(d for _, d in deliveries), return_exceptions=True)
-        for (notification_id, _), result in zip(deliveries, results, strict=True):
+        results = await asyncio.gather(*(d for _, d, _ in deliveries), return_exceptions=True)
+        for (_, _, publishing), result in zip(deliveries, results, strict=True):
+            tracing.end_span(publishing, result if isinstance(result, BaseException) else None)
+        for (notification_id, _, _), result in zip(deliveries, results, strict=True):
             if isinstance(result, BaseException):
                 blocked = RelayBlocked(notification_id, result, published=True)
                 break
@@ -205,6 +211,22 @@ class OutboxRelay:
         if blocked is not None:
             raise blocked
         return len(notifications)
+
+    def _publish_span(self, notification_id: int, headers: cloudevents.Headers) -> Span | None:
+        """The publish span, child of the span that committed the event (its stored
+        traceparent, sent as ``ce_traceparent``); None for an event committed untraced."""
+        found = dict(headers)
+        traceparent = found.get("ce_traceparent")
+        if traceparent is None or not tracing.enabled():
+            return None
+        return tracing.start_span(
+            f"publish {self.topic}", kind=SpanKind.PRODUCER, parent=traceparent.decode(),
+            attributes={"messaging.system": "kafka", "messaging.operation.type": "send",
+                        "messaging.destination.name": self.topic,
+                        "messaging.message.id": found["ce_id"].decode(),
+                        "cloudevents.event_type": found["ce_type"].decode(),
+                        "marketflow.service": self.app.settings.service,
+                        "marketflow.notification_id": notification_id})
 
     async def _producer(self) -> AIOKafkaProducer:
         if self.producer is None:
@@ -276,6 +298,7 @@ class OutboxRelay:
             correlation_id=meta.correlation_id,
             causation_id=meta.causation_id,
             reason=meta.reason,
+            traceparent=meta.traceparent,
         )
         body, headers = cloudevents.encode(envelope, integration_event)
         return str(subject).encode(), body, headers

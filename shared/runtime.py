@@ -27,7 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import logs
+from shared import logs, metrics, tracing
 from shared.access import AccessView
 from shared.application import ServiceApplication
 from shared.auth import Authenticator, TokenRegistry
@@ -44,6 +44,7 @@ from shared.health import (
     overall,
 )
 from shared.http_errors import JsonBodyGuard, UnexpectedErrors, install_error_handlers
+from shared.http_observability import ObservedRequests
 from shared.inbox import Inbox
 from shared.oidc import OidcSettings, OidcVerifier
 from shared.openapi import PUBLIC, install_openapi
@@ -250,6 +251,7 @@ class ServiceRuntime:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._stopped = True
+        metrics.FLOWS.forget(self, self.settings.service)
         if self.broker is not None:
             await self.broker.stop()
         if self.producer is not None:
@@ -280,12 +282,15 @@ class ServiceRuntime:
         self.kafka_watch.observe(not connected)
         kafka = KafkaStatus(**self.kafka_watch.snapshot(), bootstrap=self.settings.kafka_bootstrap,
                             connected=connected)
-        return ServiceStatus(
+        report = ServiceStatus(
             service=self.settings.service,
             status=overall(relay, inbox, jobs, read_models, kafka),
             checked_at=datetime.now(UTC), stall_seconds=self.settings.stall_seconds,
             kafka=kafka, relay=relay, inbox=inbox, read_models=read_models, jobs=jobs,
         )
+        if not self._stopped:
+            metrics.FLOWS.publish(self, report)  # /metrics shows what this status says
+        return report
 
     async def _inbox_status(self) -> InboxStatus | None:
         inbox, watch = self.inbox, self.consumer_watch
@@ -400,8 +405,10 @@ def create_http_app(settings: Settings, build: Builder,
     # Added first, so it runs inside BodyLimit and buffers only bounded bodies.
     app.add_middleware(JsonBodyGuard)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
-    # Added last, so it is the outermost: whatever escapes the others is a 500 problem.
+    # Added last but one, so whatever escapes the others is a 500 problem.
     app.add_middleware(UnexpectedErrors)
+    # The outermost: spans, metrics and the access log see the answer the client gets.
+    app.add_middleware(ObservedRequests, service=settings.service)
     app.include_router(parts.router)
     install_error_handlers(app)
     install_openapi(app)
@@ -409,8 +416,12 @@ def create_http_app(settings: Settings, build: Builder,
     @app.get("/metrics", tags=["health"], openapi_extra=PUBLIC, response_class=Response,
              responses={200: {"description": "Prometheus text exposition",
                               "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}})
-    def metrics() -> Response:
-        """Prometheus metrics (so far: denials by action; see issue 15 for the rest)."""
+    async def metrics_exposition() -> Response:
+        """Prometheus metrics of this process (``shared/metrics.py``): HTTP requests and
+        latency by route, commands by outcome, inbox counts, notification deliveries, and
+        the background flows (relay and consumer lag, read-model positions), evaluated
+        now, as /health/status would report them."""
+        await runtime.status()
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/health/live", tags=["health"], openapi_extra=PUBLIC)
@@ -506,6 +517,8 @@ def serve(service: str, build: Builder) -> None:
         raise SystemExit(f"unknown service {service}")
     logs.configure(service)
     settings = Settings.from_env(service)
+    if tracing.configure_from_env(service, os.environ):
+        log.info("tracing on: spans exported with OTLP")
     app = create_http_app(settings, build)
     # Python's default collector thresholds (700, 10, 10) ran a collection every few
     # messages of a busy consumer, and full collections showed as the latency tail:
