@@ -249,6 +249,7 @@ def _plan_fields(task: planning.PlannedTask, campaign_id: UUID) -> dict[str, Any
         "accountable": accountable,
         "consulted": _role_members(task, task.consulted_roles),
         "informed": _role_members(task, task.informed_roles),
+        "reminder_days": task.reminder_days,
     }
 
 
