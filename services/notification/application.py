@@ -108,7 +108,7 @@ class NotificationApplication(ServiceApplication):
         if not any(told):
             return 0
         try:
-            self.save_or_conflict(*processing_event.aggregates.values())
+            self.save_or_conflict(*processing_event.events)  # type: ignore[arg-type]
         except LostRace:  # another replica fired it first
             log.info("timer fired elsewhere", extra={"timer_key": due.key})
             return 0

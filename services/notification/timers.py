@@ -40,7 +40,7 @@ from uuid import UUID
 
 from services.notification.domain import Notification
 from services.notification.settings import NotificationSettings
-from services.notification.work import FINISHED, CampaignCopy, TaskCopy
+from services.notification.work import FINISHED, CampaignCopy, Copy, TaskCopy
 from shared.projections import Projection, Sql, Table, dumps, keyset, loads
 from shared.working_calendar import WorkingCalendar
 
@@ -151,19 +151,24 @@ class TimersView(Projection):
                     (str(domain_event.originator_id), domain_event.key, dumps(fields)))
         self._replan(sql, domain_event.key, fields)
 
-    @apply.register(TaskCopy.Changed)  # type: ignore[attr-defined]
-    def _task_changed(self, domain_event: Any, sql: Sql) -> None:
+    @apply.register(Copy.Changed)  # type: ignore[attr-defined]
+    def _copy_changed(self, domain_event: Any, sql: Sql) -> None:
+        # Every kind of copy records its changes as ``Copy.Changed`` (the command is the
+        # base class's): which copy it is, the rows say.
+        copy_id = str(domain_event.originator_id)
         changed = _kept(domain_event.fields)
-        if not changed:
-            return
         row = sql.one(f"SELECT task_id, fields FROM {self.table('timer_tasks')} "
-                      "WHERE copy_id = ?", (str(domain_event.originator_id),))
-        if row is None:  # a copy is Noted before it changes; nothing to go on
+                      "WHERE copy_id = ?", (copy_id,)) if changed else None
+        if row is not None:
+            fields = {**loads(row["fields"]), **changed}
+            sql.execute(f"UPDATE {self.table('timer_tasks')} SET fields = ? "
+                        "WHERE copy_id = ?", (dumps(fields), copy_id))
+            self._replan(sql, row["task_id"], fields)
             return
-        fields = {**loads(row["fields"]), **changed}
-        sql.execute(f"UPDATE {self.table('timer_tasks')} SET fields = ? WHERE copy_id = ?",
-                    (dumps(fields), str(domain_event.originator_id)))
-        self._replan(sql, row["task_id"], fields)
+        for column in ("name", "planner_id"):
+            if column in domain_event.fields:
+                sql.execute(f"UPDATE {self.table('timer_campaigns')} SET {column} = ? "
+                            "WHERE copy_id = ?", (domain_event.fields[column], copy_id))
 
     @apply.register(CampaignCopy.Noted)  # type: ignore[attr-defined]
     def _campaign_noted(self, domain_event: Any, sql: Sql) -> None:
@@ -172,14 +177,6 @@ class TimersView(Projection):
                     "SET name = excluded.name, planner_id = excluded.planner_id",
                     (str(domain_event.originator_id), domain_event.key,
                      domain_event.fields.get("name"), domain_event.fields.get("planner_id")))
-
-    @apply.register(CampaignCopy.Changed)  # type: ignore[attr-defined]
-    def _campaign_changed(self, domain_event: Any, sql: Sql) -> None:
-        for column in ("name", "planner_id"):
-            if column in domain_event.fields:
-                sql.execute(f"UPDATE {self.table('timer_campaigns')} SET {column} = ? "
-                            "WHERE copy_id = ?", (domain_event.fields[column],
-                                                  str(domain_event.originator_id)))
 
     @apply.register(Notification.Recorded)  # type: ignore[attr-defined]
     def _recorded(self, domain_event: Any, sql: Sql) -> None:
