@@ -33,6 +33,7 @@ the settings the service runs with: after changing the reminder or escalation da
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import singledispatchmethod
 from typing import TYPE_CHECKING, Any
@@ -195,7 +196,8 @@ class TimersView(Projection):
                     + (f" AND timer_key NOT IN ({marks})" if keys else ""), [task_id, *keys])
         for timer in timers:
             sql.execute(f"INSERT INTO {self.table('timers')} (timer_key, task_id, kind, "
-                        "level, fire_on, counts_from, expires_on, fired) VALUES (?, ?, ?, ?, ?, ?, ?, 0) "
+                        "level, fire_on, counts_from, expires_on, fired) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, 0) "
                         "ON CONFLICT (timer_key) DO UPDATE SET fire_on = excluded.fire_on, "
                         "expires_on = excluded.expires_on",
                         (timer.key, task_id, timer.kind, timer.level,
@@ -332,5 +334,5 @@ def what_is_due(app: NotificationApplication, row: dict[str, Any],
                campaign_id, link)
 
 
-def _unique(members: list[str | None]) -> list[str]:
+def _unique(members: Iterable[str | None]) -> list[str]:
     return list(dict.fromkeys(member for member in members if member))
