@@ -35,6 +35,10 @@ class PlaybookTaskTemplate(Contract):
     informed_roles: list[str] = Field(default_factory=list)
     complete_on_approval: bool = Field(
         default=True, description="done when the approval chain completes (default)")
+    reminder_days: int | None = Field(
+        default=None, ge=0, le=365,
+        description="remind the assignee this many working days before the due date; "
+                    "null: notification's default")
 
 
 class PlaybookDefined(IntegrationEvent):
@@ -90,6 +94,10 @@ class PlannedTask(Contract):
         description="true: the task is done when its approval chain completes; false: "
                     "its assignee completes it after the last approval. Absent in events "
                     "published before it existed: read as true.")
+    reminder_days: int | None = Field(
+        default=None, ge=0, le=365,
+        description="the playbook task's reminder lead in working days before the due "
+                    "date; null: notification's default")
 
 
 class CampaignPlanned(IntegrationEvent):

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 from services.notification import handlers, integration
 from services.notification.api import build_router
 from services.notification.application import NotificationApplication
@@ -13,6 +18,25 @@ from shared.config import Settings
 from shared.runtime import ServiceParts
 
 UPSTREAM = ("planning", "execution")
+
+log = logging.getLogger(__name__)
+
+
+def timer_clock(app: NotificationApplication) -> Callable[[], Coroutine[Any, Any, None]]:
+    """Notification's own clock: reminders and escalations fire when their day comes
+    (``app.clock``), looked for every ``poll_seconds``."""
+
+    async def run_timer_clock() -> None:
+        while True:
+            try:
+                fired = await asyncio.to_thread(app.fire_due_timers)
+                if fired:
+                    log.info("reminders and escalations recorded", extra={"count": fired})
+            except Exception:
+                log.exception("timer clock failed; retrying at the next tick")
+            await asyncio.sleep(app.notification_settings.poll_seconds)
+
+    return run_timer_clock
 
 
 def build(settings: Settings, *, notification_settings: NotificationSettings | None = None,
@@ -28,6 +52,7 @@ def build(settings: Settings, *, notification_settings: NotificationSettings | N
         router=build_router(app),
         translate=integration.translate,
         upstream=UPSTREAM,
-        views=[app.inbox, access],
+        views=[app.inbox, app.timers, access],
         access=access,
+        background=[timer_clock(app)],
     )

@@ -208,7 +208,7 @@ class Work:
         return chain
 
     def note(self, processing_event: ProcessingEvent[UUID], kind: type[Copy], key: object,
-             meta: EventMeta, **fields: Any) -> Any:
+             meta: EventMeta, /, **fields: Any) -> Any:
         known = self.find(kind, key)
         if known is None:
             known = kind(id=copy_id(kind, key), key=str(key), fields=_json(fields), meta=meta)
@@ -249,6 +249,7 @@ def _plan_fields(task: planning.PlannedTask, campaign_id: UUID) -> dict[str, Any
         "accountable": accountable,
         "consulted": _role_members(task, task.consulted_roles),
         "informed": _role_members(task, task.informed_roles),
+        "reminder_days": task.reminder_days,
     }
 
 

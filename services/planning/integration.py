@@ -39,6 +39,7 @@ def _playbook(event: Any) -> contract.PlaybookDefined:
                 approval_roles=[step.role for step in task.approval_chain],
                 consulted_roles=task.consulted, informed_roles=task.informed,
                 complete_on_approval=task.complete_on_approval,
+                reminder_days=task.reminder_days,
             )
             for phase in spec.phases for task in phase.tasks
         ],

@@ -45,6 +45,7 @@ class PlannedTask(BaseModel):
     informed_roles: list[str] = Field(default_factory=list)
     role_members: dict[str, list[str]] = Field(default_factory=dict)
     complete_on_approval: bool = True
+    reminder_days: int | None = None
 
 
 class TaskHolder(BaseModel):
@@ -110,6 +111,7 @@ def planned_tasks(campaign_id: UUID, spec: PlaybookSpec, schedule: Schedule,
                 consulted_roles=list(template.consulted),
                 informed_roles=list(template.informed),
                 complete_on_approval=template.complete_on_approval,
+                reminder_days=template.reminder_days,
                 role_members={role: staffing.members_for(role)
                               for role in sorted(template.roles)
                               if staffing.members_for(role)},

@@ -86,6 +86,10 @@ class TaskTemplate(BaseModel):
     complete_on_approval: StrictBool = Field(
         default=True, description="done when its approval chain completes; false: its "
                                   "assignee completes it after the last approval")
+    reminder_days: int | None = Field(
+        default=None, ge=0, le=250,
+        description="remind the assignee this many working days before the due date; "
+                    "unset: notification's default")
 
     @model_validator(mode="before")
     @classmethod

@@ -182,3 +182,23 @@ def test_goals_validate_kind_weight_and_kpi_period() -> None:
     with pytest.raises(ValidationError, match="period_end must be on or after"):
         GoalDefinition.model_validate({**definition.model_dump(), "kpi": {
             **definition.kpi.model_dump(), "period_end": "2026-01-01"}})
+
+
+def test_a_playbook_tasks_reminder_lead_reaches_the_planned_task_event() -> None:
+    from services.planning.integration import _campaign_planned, _playbook
+
+    data = shipped_playbooks()["blog-article"].model_dump()
+    first = data["phases"][0]["tasks"][0]
+    first["reminder_days"] = 4
+    spec = PlaybookSpec.model_validate(data)
+    campaign = plan(spec, dt.date(2025, 9, 1))
+    [planned] = [event for event in campaign.collect_events()
+                 if type(event).__name__ == "Planned"]
+    published = _campaign_planned(planned)
+    leads = {task.key: task.reminder_days for task in published.tasks}
+    assert leads[first["key"]] == 4
+    assert {lead for key, lead in leads.items() if key != first["key"]} == {None}
+    playbook = define_playbook(spec, ANNA)
+    [defined] = playbook.collect_events()
+    templates = {task.key: task.reminder_days for task in _playbook(defined).tasks}
+    assert templates[first["key"]] == 4
