@@ -6,14 +6,15 @@ configured, naming the topic, the setting, what it has and what is configured. R
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from contracts.topics import UPSTREAM
-from shared.runtime import ensure_topics
+from shared.runtime import ServiceRuntime, ensure_topics
 from shared.topic_layout import TopicLayout, TopicLayoutMismatch, describe_layout
-from tests.harness import Environment, start_service, tuned
+from tests.harness import Environment, eventually, start_service, tuned
 
 pytestmark = pytest.mark.integration
 
@@ -93,3 +94,42 @@ async def test_a_topic_the_broker_cannot_create_is_an_error_not_a_silence(
     settings = replace(sqlite_env.settings("planning"), topic_replication_factor=3)
     with pytest.raises(RuntimeError, match=f"cannot create topic.*{settings.topic()}"):
         await ensure_topics(settings, settings.topic())
+
+
+async def test_a_contradiction_found_after_an_outage_stops_connecting_and_shows(
+        sqlite_env: Environment) -> None:
+    """Started while the broker was away (here: the first attempt fails), the service
+    serves from its store; when the broker answers and the topic contradicts the
+    configuration, it stops trying and /health/status says why."""
+    env = tuned(sqlite_env, kafka_connect_seconds=1.0, stall_seconds=0.5)
+    topic = env.settings("planning").topic()
+    await create_topic(env.kafka_bootstrap, topic, partitions=1)
+
+    def first_attempt_fails(runtime: ServiceRuntime) -> None:
+        connect = runtime._connect
+        attempts = []
+
+        async def flaky() -> None:
+            attempts.append(1)
+            if len(attempts) == 1:
+                raise ConnectionError("broker away")
+            await connect()
+
+        runtime._connect = flaky  # type: ignore[method-assign]
+
+    planning = await start_service(env, "planning", customize=first_attempt_fails)
+    try:
+        assert (await planning.http.get("/health/ready")).status_code == 200
+
+        async def refused() -> dict[str, Any] | None:
+            task = planning.runtime._connect_task
+            if task is None or not task.done():
+                return None
+            report: dict[str, Any] = (await planning.http.get("/health/status")).json()
+            return report
+
+        report = await eventually(refused, timeout=30, what="the connection attempts to stop")
+        assert report["kafka"]["connected"] is False
+        assert f"topic {topic}: partitions is 1, configured 3" in report["kafka"]["last_error"]
+    finally:
+        await planning.stop()
