@@ -3,8 +3,8 @@
 Reads the same environment as the services (``MARKETFLOW_STORE``, ``MARKETFLOW_SQLITE_DIR``,
 ``MARKETFLOW_POSTGRES_URL``, ``MARKETFLOW_NAMESPACE``) and works on their stores directly;
 it needs no Kafka (``dlq replay`` excepted: it works on the topics). Safe to run while the
-services run: a rebuild swaps its fresh tables in
-under the projection's position lock, and the services carry on from the swapped position.
+services run: a rebuild swaps its fresh tables in under the projection's position lock, and
+the services carry on from the swapped position.
 """
 
 from __future__ import annotations
