@@ -2,8 +2,9 @@
 
 Reads the same environment as the services (``MARKETFLOW_STORE``, ``MARKETFLOW_SQLITE_DIR``,
 ``MARKETFLOW_POSTGRES_URL``, ``MARKETFLOW_NAMESPACE``) and works on their stores directly;
-it needs no Kafka. Safe to run while the services run: a rebuild swaps its fresh tables in
-under the projection's position lock, and the services carry on from the swapped position.
+it needs no Kafka (``dlq replay`` excepted: it works on the topics). Safe to run while the
+services run: a rebuild swaps its fresh tables in under the projection's position lock, and
+the services carry on from the swapped position.
 """
 
 from __future__ import annotations
@@ -235,6 +236,59 @@ def audit_verify(tree_head: TreeHeadFile = None, public_key: PublicKeyFile = Non
         raise typer.Exit(1)
     console.print(f"[green]verified[/]: the store's first {head.tree_size} archived events "
                   "hash to the signed root")
+
+
+# --- dlq: replay dead letters after a fix (shared/dlq_replay.py) --------------------------
+
+dlq_app = typer.Typer(help="Dead-letter topics: replay their messages after a fix.",
+                      no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+        producer: Annotated[str, typer.Argument(
+            help="whose topic's dead letters: planning, execution, notification, reporting "
+                 "or crm (reads <namespace>.<producer>.events.dlq)")],
+        dry_run: Annotated[bool, typer.Option(
+            "--dry-run", help="only list what would be replayed; send and commit nothing")
+        ] = False) -> None:
+    """Put dead-lettered messages back on their original topic: same key, body and
+    headers, without the dlq_* headers. Reads the dead-letter topic in the consumer group
+    <namespace>.dlq-replay and commits its offsets there after the broker acknowledged
+    the replayed messages, so a second run replays only what was dead-lettered since (to
+    replay again, reset that group's offsets). Consumers drop messages they had already
+    applied. Needs Kafka (MARKETFLOW_KAFKA_*), no store; on a secured cluster run it as
+    a principal that may read the .dlq topic and the group and write the topic."""
+    import asyncio
+
+    from contracts.topics import EXTERNAL_TYPES
+    from shared.dlq_replay import DeadLetter, replay, replay_group
+
+    producers = [*SERVICES, *sorted(EXTERNAL_TYPES)]
+    if producer not in producers:
+        raise typer.BadParameter(f"unknown producer {producer!r}; choose from "
+                                 f"{', '.join(producers)}", param_hint="PRODUCER")
+    settings = Settings.from_env(SERVICES[0])
+    topic = settings.topic(producer)
+    table = Table("dlq partition:offset", "original topic", "partition", "offset", "reason",
+                  "consumer", "action")
+    action = "would replay" if dry_run else "replayed"
+
+    def row(letter: DeadLetter) -> None:
+        table.add_row(f"{letter.partition}:{letter.offset}", letter.original_topic,
+                      letter.original_partition, letter.original_offset, letter.reason,
+                      letter.consumer, action if letter.replayable else "skipped: body dropped")
+
+    try:
+        letters = asyncio.run(replay(settings, topic, dry_run=dry_run, on_record=row))
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="PRODUCER") from None
+    console.print(table)
+    replayable = sum(1 for letter in letters if letter.replayable)
+    console.print(f"{topic}.dlq: {len(letters)} dead letters after the committed offsets of "
+                  f"group {replay_group(settings)}; {replayable} {action}"
+                  + (" (dry run: nothing sent, nothing committed)" if dry_run else ""))
 
 
 if __name__ == "__main__":

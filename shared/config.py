@@ -172,7 +172,11 @@ class Settings:
     # The relay is woken on every commit (in-process, and by PostgreSQL NOTIFY from other
     # replicas); this poll is only the fallback.
     relay_poll_seconds: float = 1.0
+    # Topics' layout, created so and checked at start-up (``ensure_topics``). The defaults
+    # are production's (three brokers): a single-broker setup sets 1 and 1 explicitly.
     topic_partitions: int = 3
+    topic_replication_factor: int = 3
+    topic_min_insync_replicas: int = 2
     # The largest message the relay's producer sends and the service's topics accept
     # (max_request_size, max.message.bytes). Events are limited to half of it: see
     # ``max_event_bytes``.
@@ -227,6 +231,7 @@ class Settings:
             kafka_connect_seconds=_positive(env, "MARKETFLOW_KAFKA_CONNECT_SECONDS",
                                             cls.kafka_connect_seconds),
             kafka_security=KafkaSecurity.from_env(env),
+            **_topic_layout(env),
         )
 
     def kafka_client_options(self) -> dict[str, Any]:
@@ -309,6 +314,37 @@ class Settings:
         """PostgreSQL NOTIFY channel raised by every commit to this service's store, named
         from its schema (channels are per database, schemas share one)."""
         return f"{self.postgres_schema}_events"
+
+
+def _topic_layout(env: dict[str, str]) -> dict[str, int]:
+    layout = {
+        "topic_partitions": _whole(env, "MARKETFLOW_KAFKA_TOPIC_PARTITIONS",
+                                   Settings.topic_partitions),
+        "topic_replication_factor": _whole(env, "MARKETFLOW_KAFKA_REPLICATION_FACTOR",
+                                           Settings.topic_replication_factor),
+        "topic_min_insync_replicas": _whole(env, "MARKETFLOW_KAFKA_MIN_INSYNC_REPLICAS",
+                                            Settings.topic_min_insync_replicas),
+    }
+    # More in-sync replicas than replicas: every acks=all send would fail.
+    if layout["topic_min_insync_replicas"] > layout["topic_replication_factor"]:
+        raise ValueError(
+            f"MARKETFLOW_KAFKA_MIN_INSYNC_REPLICAS ({layout['topic_min_insync_replicas']}) "
+            "cannot exceed MARKETFLOW_KAFKA_REPLICATION_FACTOR "
+            f"({layout['topic_replication_factor']})")
+    return layout
+
+
+def _whole(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {raw!r}")
+    return value
 
 
 def _secret(env: dict[str, str], name: str) -> str | None:

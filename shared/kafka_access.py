@@ -15,6 +15,8 @@ services' wiring), so a new upstream is granted where it is wired.
   there what it can never apply, see ``shared/inbox.py``);
 - it may DESCRIBE its own dead-letter topic (start-up checks that every topic it uses
   exists; consumers of its topic write there);
+- it may DESCRIBE_CONFIGS every topic it uses (start-up checks their
+  ``min.insync.replicas``, see ``shared/topic_layout.py``);
 - other systems get a principal of their own for their topic (``User:crm`` WRITEs
   ``<ns>.crm.events``).
 
@@ -47,7 +49,7 @@ class Grant:
     principal: str  # a user name; the ACL's principal is "User:<principal>"
     resource_type: str  # TOPIC or GROUP
     name: str
-    operation: str  # WRITE, READ or DESCRIBE
+    operation: str  # WRITE, READ, DESCRIBE or DESCRIBE_CONFIGS
     why: str = ""
 
     @property
@@ -89,6 +91,10 @@ def grants(namespace: str) -> list[Grant]:
         if UPSTREAM[service]:
             policy.append(Grant(service, "GROUP", f"{namespace}.{service}", "READ",
                                 "inbox: its consumer group"))
+        for producer in (service, *UPSTREAM[service]):
+            for name in (topic(producer), topic(producer) + ".dlq"):
+                policy.append(Grant(service, "TOPIC", name, "DESCRIBE_CONFIGS",
+                                    "start-up checks its min.insync.replicas"))
     for system in external_producers():
         policy.append(Grant(system, "TOPIC", topic(system), "WRITE",
                             "what the external system reports"))

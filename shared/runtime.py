@@ -18,7 +18,7 @@ from typing import Any
 
 import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import TopicAlreadyExistsError
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -51,6 +51,12 @@ from shared.openapi import PUBLIC, install_openapi
 from shared.outbox import OutboxRelay, Translator
 from shared.problems import problem_response
 from shared.projections import Projection, open_projections
+from shared.topic_layout import (
+    TopicLayoutMismatch,
+    check_layout,
+    new_topic,
+    raise_creation_errors,
+)
 from shared.waiting import wait_for_event
 
 log = logging.getLogger(__name__)
@@ -128,6 +134,13 @@ class ServiceRuntime:
         try:
             async with asyncio.timeout(settings.kafka_connect_seconds):
                 await self._connect()
+        except TopicLayoutMismatch as error:
+            # Not an outage to wait out: the topics are weaker than configured. Refuse to
+            # start, so the pod fails visibly instead of running with less durability.
+            log.critical("topic layout contradicts the configuration: %s", error)
+            await self._disconnect()
+            await self.stop()
+            raise
         except Exception as error:
             await self._disconnect()
             self.kafka_watch.failed(error)
@@ -174,6 +187,13 @@ class ServiceRuntime:
             try:
                 async with asyncio.timeout(max(self.settings.kafka_connect_seconds, 10.0)):
                     await self._connect()
+            except TopicLayoutMismatch as error:
+                # Found only once the broker came back: stop connecting (retrying cannot
+                # fix it); /health/status stays degraded with this message.
+                log.critical("topic layout contradicts the configuration: %s", error)
+                await self._disconnect()
+                self.kafka_watch.failed(error)
+                return
             except Exception as error:
                 await self._disconnect()
                 self.kafka_watch.failed(error)
@@ -358,22 +378,21 @@ def _log_task_death(task: asyncio.Task[None]) -> None:
 
 
 async def ensure_topics(settings: Settings, *topics: str) -> None:
-    """Create the topics (and their dead-letter topics) if they do not exist yet, taking
-    messages as large as the producers send (existing topics are left as they are)."""
+    """Create the topics (and their dead-letter topics) if they do not exist yet, with the
+    configured partitions, replication factor and ``min.insync.replicas``, taking messages
+    as large as the producers send; then check every one of them: a topic with less than
+    configured raises ``TopicLayoutMismatch`` (see ``shared.topic_layout``)."""
     admin = AIOKafkaAdminClient(**settings.kafka_client_options())
     await admin.start()
     try:
-        existing = set(await admin.list_topics())
-        wanted = {name for topic in topics for name in (topic, topic + ".dlq")} - existing
+        names = sorted({name for topic in topics for name in (topic, topic + ".dlq")})
+        wanted = set(names) - set(await admin.list_topics())
         if wanted:
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics([
-                    NewTopic(name, num_partitions=settings.topic_partitions, replication_factor=1,
-                             topic_configs={"max.message.bytes": str(
-                                 settings.dead_letter_max_message_bytes if name.endswith(".dlq")
-                                 else settings.kafka_max_message_bytes)})
-                    for name in sorted(wanted)
-                ])
+                response = await admin.create_topics(
+                    [new_topic(settings, name) for name in sorted(wanted)])
+                raise_creation_errors(response)
+        await check_layout(admin, settings, names)
     finally:
         await admin.close()
 

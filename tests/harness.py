@@ -90,6 +90,9 @@ class Environment:
             sqlite_dir=self.sqlite_dir,
             postgres_url=self.postgres_url,
             relay_poll_seconds=0.02,
+            # The test broker is a single node: production's RF 3 / min ISR 2 cannot be.
+            topic_replication_factor=1,
+            topic_min_insync_replicas=1,
         )
 
 

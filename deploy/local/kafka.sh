@@ -319,6 +319,8 @@ cmd_env() {
   [[ -f "$SECURE_DIR/passwords/$name" ]] \
     || die "no principal '$name' in $SECURE_DIR (start the secure broker first)"
   echo "export MARKETFLOW_KAFKA_SSL_CAFILE=$SECURE_DIR/ca.pem"
+  # One broker: its topics have one replica (the services default to production's 3 / 2).
+  echo "export MARKETFLOW_KAFKA_REPLICATION_FACTOR=1 MARKETFLOW_KAFKA_MIN_INSYNC_REPLICAS=1"
   case "$how" in
     sasl_ssl)
       echo "export MARKETFLOW_KAFKA_BOOTSTRAP=$HOST:$PORT"

@@ -32,6 +32,9 @@ fi
 deploy/local/infra.sh up --kafka-only
 
 export MARKETFLOW_STORE=sqlite MARKETFLOW_SQLITE_DIR="$VAR/data"
+# One local broker: topics get one replica (the services' defaults are production's 3 / 2).
+export MARKETFLOW_KAFKA_REPLICATION_FACTOR=${MARKETFLOW_KAFKA_REPLICATION_FACTOR:-1}
+export MARKETFLOW_KAFKA_MIN_INSYNC_REPLICAS=${MARKETFLOW_KAFKA_MIN_INSYNC_REPLICAS:-1}
 export MARKETFLOW_TOKENS_FILE="${MARKETFLOW_TOKENS_FILE:-$VAR/demo-tokens.json}"
 if [[ ! -f "$MARKETFLOW_TOKENS_FILE" ]] || ! grep -q '"roles"' "$MARKETFLOW_TOKENS_FILE"; then
   # Fresh random demo tokens, kept across runs so bookmarked commands keep working (a

@@ -92,7 +92,9 @@ class BenchContext:
 
     def settings(self, service: str, namespace: str) -> Settings:
         return replace(Settings(service=service), kafka_bootstrap=self.kafka_bootstrap,
-                       namespace=namespace, store="postgres", postgres_url=self.database_url)
+                       namespace=namespace, store="postgres", postgres_url=self.database_url,
+                       # A single-node broker: production's RF 3 / min ISR 2 cannot be.
+                       topic_replication_factor=1, topic_min_insync_replicas=1)
 
     def tokens_file(self) -> Path:
         path = self.workdir / "tokens.json"

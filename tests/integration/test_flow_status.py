@@ -16,6 +16,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from contracts import planning as planning_contract
 from shared import cloudevents
+from shared.config import Settings
 from shared.runtime import ensure_topics
 from tests.harness import (
     LAUNCH_PLAYBOOK,
@@ -34,6 +35,7 @@ from tests.harness import (
 pytestmark = pytest.mark.integration
 
 SMALL_TOPIC_LIMIT = 4096
+TOPIC_PARTITIONS = Settings.topic_partitions
 # The relay never needs its fallback poll in these tests: only wake-ups can move it.
 NO_POLL = 600.0
 
@@ -45,8 +47,9 @@ async def set_topic_limit(bootstrap: str, topic: str, max_message_bytes: int,
     try:
         config = {"max.message.bytes": str(max_message_bytes)}
         if create:
-            await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1,
-                                                topic_configs=config)])
+            # As many partitions as the services are configured for: fewer are refused.
+            await admin.create_topics([NewTopic(topic, num_partitions=TOPIC_PARTITIONS,
+                                                replication_factor=1, topic_configs=config)])
         else:
             await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic,
                                                       configs=config)])
