@@ -246,6 +246,9 @@ def _plan_fields(task: planning.PlannedTask, campaign_id: UUID) -> dict[str, Any
     return {
         "campaign_id": campaign_id, "key": task.key, "title": task.title, "role": task.role,
         "phase": task.phase, "due_date": task.due_date, "start_date": task.start_date,
+        # The plan's own due date: a reschedule compares with it (execution's TaskRevised,
+        # which also moves ``due_date``, may arrive first).
+        "planned_due_date": task.due_date,
         "accountable": accountable,
         "consulted": _role_members(task, task.consulted_roles),
         "informed": _role_members(task, task.informed_roles),
