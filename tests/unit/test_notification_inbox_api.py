@@ -15,8 +15,8 @@ from contracts import execution
 from services.notification.application import SetPreferences
 from services.notification.domain import Notification
 from services.notification.policy import POLICY
-from shared.domain import InvalidCommand
 from shared.cloudevents import InboundEvent
+from shared.domain import InvalidCommand
 from shared.policy import Caller, Denied, Resource, Role
 from tests.unit.in_process import auth, service_client
 from tests.unit.test_notification_handlers import submitted
