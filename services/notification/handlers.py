@@ -18,7 +18,7 @@ TaskAssigned               the new assignee                             task.ass
 TaskAssigned via absence   the backup who now holds it                  task.taken_over
 TaskAssigned (previous)    the previous assignee                        task.reassigned_away
 TaskReturnedToQueue        the previous assignee                        task.reassigned_away
-TaskReady                  the assignee                                 task.ready
+TaskReady                  the assignee (of a task that had predecessors) task.ready
 TaskSubmitted              step 1's approvers                           approval.requested
 TaskSubmitted              the consulted roles' members                 comment.requested
 ApprovalGiven (step done)  the next step's approvers                    approval.requested
@@ -172,11 +172,16 @@ def _assignee(app: NotificationApplication, task_id: UUID) -> str | None:
 
 def on_task_ready(app: NotificationApplication, inbound: InboundEvent,
                   processing_event: ProcessingEvent[UUID]) -> None:
+    """Only a task that waited for others: one without predecessors is ready as it opens,
+    and its assignee hears of the assignment."""
     event = inbound.event
     assert isinstance(event, execution.TaskReady)
+    task = app.work.task(event.task_id)
+    if task is None or not task.members("depends_on"):
+        return
     about = About.task_of(app, event.task_id, campaign_id=event.campaign_id)
     Telling(app, inbound, processing_event).tell(
-        [_assignee(app, event.task_id)], "task.ready", about, "Ready to start",
+        [task.assignee_id], "task.ready", about, "Ready to start",
         f"Every task before {about.named} is done: you can start it.")
 
 

@@ -250,6 +250,7 @@ def _plan_fields(task: planning.PlannedTask, campaign_id: UUID) -> dict[str, Any
         # The plan's own due date: a reschedule compares with it (execution's TaskRevised,
         # which also moves ``due_date``, may arrive first).
         "planned_due_date": task.due_date,
+        "depends_on": task.depends_on,  # a task with none is ready as it opens: no news
         "accountable": accountable,
         "consulted": _role_members(task, task.consulted_roles),
         "informed": _role_members(task, task.informed_roles),

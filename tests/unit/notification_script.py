@@ -4,7 +4,8 @@ informed roles, then execution's events, each as the actor who caused it.
 
 The cast: anna plans (and, in some scenes, holds the brand role too); ben writes the blog
 post; dave (brand) approves step 1 and lee (legal) step 2; carla is consulted (design);
-ivy and otto are informed (sales), but otto has left (inactive); erin is a backup.
+ivy and otto are informed (sales), but otto has left (inactive); erin is a backup. The blog post
+waits for the launch email.
 """
 
 from __future__ import annotations
@@ -87,10 +88,11 @@ class Script:
                 active=member_id not in inactive), actor="anna")
 
     def planned_task(self, task_id: uuid.UUID, title: str, due: dt.date,
-                     role_members: dict[str, list[str]]) -> planning.PlannedTask:
+                     role_members: dict[str, list[str]],
+                     depends_on: list[uuid.UUID] | None = None) -> planning.PlannedTask:
         return planning.PlannedTask(
             task_id=task_id, key=title.lower().replace(" ", "-"), title=title, role="writer",
-            due_date=due, assignee_id="ben",
+            due_date=due, assignee_id="ben", depends_on=depends_on or [],
             approval_chain=[planning.ApprovalStep(role="brand"),
                             planning.ApprovalStep(role="legal")],
             consulted_roles=["design"], informed_roles=["sales"], role_members=role_members)
@@ -104,7 +106,8 @@ class Script:
         self.planning(planning.CampaignPlanned(
             campaign_id=self.campaign_id, name=CAMPAIGN_NAME, playbook_id=uuid.uuid4(),
             playbook_version=1, launch_date=LAUNCH, tasks=[
-                self.planned_task(self.task_id, TASK_TITLE, DUE, self.roles),
+                self.planned_task(self.task_id, TASK_TITLE, DUE, self.roles,
+                                  depends_on=[self.other_task_id]),
                 self.planned_task(self.other_task_id, OTHER_TITLE, OTHER_DUE, self.roles)]))
 
     def assigned(self, assignee: str = "ben", *, actor: str = "anna",

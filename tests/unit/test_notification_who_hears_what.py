@@ -91,13 +91,18 @@ def test_the_previous_assignee_hears_their_task_went_back_to_the_queue(
         assert "writers" in s.only(returned, "ben")["text"]
 
 
-def test_the_assignee_hears_their_task_is_ready(tmp_path: Path) -> None:
+def test_the_assignee_hears_their_task_is_ready_once_its_predecessors_are_done(
+        tmp_path: Path) -> None:
     with script(tmp_path) as s:
         s.plan()
         s.assigned("ben")
         ready = s.execution(execution.TaskReady(task_id=s.task_id,
                                                 campaign_id=s.campaign_id), "system:flow")
         assert s.kinds(ready) == {"ben": "task.ready"}
+        s.assigned("ben", task_id=s.other_task_id)
+        free = s.execution(execution.TaskReady(task_id=s.other_task_id,
+                                               campaign_id=s.campaign_id), "system:flow")
+        assert s.kinds(free) == {}  # no predecessors: ready as it opened, no news
 
 
 def test_a_submission_asks_step_one_approvers_to_approve_and_consulted_to_comment(
