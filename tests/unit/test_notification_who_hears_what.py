@@ -7,6 +7,7 @@ every message names the task, the campaign and its link, and a redelivery record
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from pathlib import Path
 
@@ -253,3 +254,14 @@ def test_an_event_before_the_plan_still_names_the_task(tmp_path: Path) -> None:
             assignee_id="ben", due_date=DUE), "anna")
         [row] = s.told(assigned)["ben"]
         assert "Press kit" in row["text"] and row["link"] == f"{WEB}/tasks/{task_id}"
+
+
+def test_the_readme_table_names_every_kind_the_rules_tell() -> None:
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    section = readme.split("## Notification: who hears what", 1)[1].split("\n## ", 1)[0]
+    documented = {row.rsplit("|", 2)[-2].strip(" `") for row in section.splitlines()
+                  if row.startswith("| `")}
+    rules = (root / "services" / "notification" / "handlers.py").read_text()
+    told = set(re.findall(r'"([a-z]+\.[a-z_]+)",\s+about', rules))
+    assert documented == told and len(told) >= 14
