@@ -12,6 +12,9 @@ import uuid
 from pathlib import Path
 
 from contracts import execution, planning
+from contracts.notification import NotificationRecorded
+from services.notification.domain import Notification
+from services.notification.integration import translate
 from tests.unit.notification_script import (
     DUE,
     LAUNCH,
@@ -265,3 +268,18 @@ def test_the_readme_table_names_every_kind_the_rules_tell() -> None:
     rules = (root / "services" / "notification" / "handlers.py").read_text()
     told = set(re.findall(r'"([a-z]+\.[a-z_]+)",\s+about', rules))
     assert documented == told and len(told) >= 14
+
+
+def test_the_published_notification_names_its_campaign_title_and_link(
+        tmp_path: Path) -> None:
+    with script(tmp_path) as s:
+        s.plan()
+        assigned = s.assigned("ben")
+        [row] = s.told(assigned)["ben"]
+        notification = s.app.load(uuid.UUID(row["id"]), Notification)
+        [recorded] = [event for event in s.app.repository.event_store.get(notification.id)]
+        published = translate(recorded)
+        assert isinstance(published, NotificationRecorded)
+        assert published.campaign_id == s.campaign_id
+        assert published.link == f"{WEB}/tasks/{s.task_id}"
+        assert TASK_TITLE in published.title and published.link in published.text
