@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from pydantic import Field
+
 from contracts.base import IntegrationEvent
 
 
@@ -15,3 +17,7 @@ class NotificationRecorded(IntegrationEvent):
     kind: str
     subject_id: UUID
     text: str
+    campaign_id: UUID | None = Field(default=None, description="the campaign it is about")
+    title: str = Field(default="", description="a one-line summary naming the task and "
+                                               "the campaign")
+    link: str | None = Field(default=None, description="the task or campaign in the web app")

@@ -8,8 +8,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from services.notification.application import NotificationApplication
-from services.notification.representations import NotificationOut, notification_out
+from services.notification.application import NotificationApplication, SetPreferences
+from services.notification.representations import (
+    MarkedReadOut,
+    NotificationOut,
+    PreferencesIn,
+    PreferencesOut,
+    UnreadCountOut,
+    notification_out,
+)
 from shared.auth import current_caller
 from shared.http_conventions import IfMatch, if_match_version, precondition, set_etag
 from shared.paging import Paging, paged
@@ -30,6 +37,44 @@ def build_router(app: NotificationApplication) -> APIRouter:
                          response: Response) -> list[NotificationOut]:
         """The caller's own notifications, newest first."""
         return paged(app.my_notifications(caller, page), request, response)
+
+    # Declared before /notifications/{notification_id}: these paths are not ids.
+    @router.get("/notifications/unread-count",
+                openapi_extra=action("notification.unread_count"))
+    def unread_count(caller: Actor) -> UnreadCountOut:
+        """How many of the caller's notifications are unread."""
+        return UnreadCountOut(unread=app.unread_count(caller))
+
+    @router.post("/notifications/read-all",
+                 openapi_extra=action("notification.mark_all_read"))
+    def mark_all_read(caller: Actor) -> MarkedReadOut:
+        """Marks every unread notification of the caller's read (each one an event,
+        attributed to the caller); how many it marked."""
+        return MarkedReadOut(marked=app.mark_all_read(caller))
+
+    def preferences_out(caller: Caller) -> PreferencesOut:
+        reach, version = app.preferences(caller)
+        return PreferencesOut(member_id=caller.member_id, time_zone=reach.time_zone,
+                              channels=reach.channels or {}, quiet_hours=reach.quiet_hours,
+                              digest=reach.digest, version=version)
+
+    @router.get("/notifications/preferences",
+                openapi_extra=action("notification.preferences.read"))
+    def preferences(caller: Actor) -> PreferencesOut:
+        """How the caller hears (the defaults, version 0, until they set them)."""
+        return preferences_out(caller)
+
+    @router.put("/notifications/preferences",
+                openapi_extra=action("notification.preferences.write"))
+    def set_preferences(body: PreferencesIn, caller: Actor) -> PreferencesOut:
+        """Sets how the caller hears: channels per kind, quiet hours in their time zone,
+        the daily digest. 422 names a time zone, channel or time it does not know."""
+        app.set_preferences(SetPreferences(
+            time_zone=body.time_zone, channels={kind: list(chosen) for kind, chosen
+                                                in body.channels.items()},
+            quiet_hours=list(body.quiet_hours) if body.quiet_hours is not None else None,
+            digest=body.digest), caller)
+        return preferences_out(caller)
 
     @router.get("/notifications/{notification_id}",
                 openapi_extra=action("notification.read"))

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from eventsourcing.application import ProcessingEvent
 
-from services.notification.domain import Notification
-from services.notification.notify import Clock, Message, Notifier, utc_now
+from services.notification.domain import (
+    Notification,
+    Preferences,
+    check_channels,
+    preferences_id,
+)
+from services.notification.notify import Clock, HowToReach, Message, Notifier, utc_now
 from services.notification.policy import POLICY
 from services.notification.settings import NotificationSettings
 from services.notification.timers import TIMERS_ACTOR, TimersView, what_is_due
@@ -18,11 +26,49 @@ from services.notification.views import InboxView
 from services.notification.work import Work
 from shared.application import Handlers, LostRace, ServiceApplication
 from shared.config import Settings
-from shared.domain import EventMeta, NotFound, StaleVersion
+from shared.domain import EventMeta, InvalidCommand, NotFound, StaleVersion
 from shared.policy import Caller, Resource
 from shared.projections import Page, PageRequest
 
 log = logging.getLogger(__name__)
+
+CLOCK_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+@dataclass(frozen=True)
+class SetPreferences:
+    """How a member wants to hear (``PUT /notifications/preferences``)."""
+
+    time_zone: str = "UTC"
+    channels: dict[str, list[str]] = field(default_factory=dict)
+    quiet_hours: list[str] | None = None
+    digest: bool = False
+
+    def check(self) -> None:
+        """Refuses what could not be applied, naming it (a 422)."""
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidCommand(f"time_zone: {self.time_zone[:64]!r} is not a known time "
+                                 "zone (an IANA name such as Europe/Helsinki)") from None
+        for kind in self.channels:
+            if not kind.strip():
+                raise InvalidCommand("channels: a kind of notification is empty")
+        check_channels(self.channels)
+        if self.quiet_hours is not None:
+            if len(self.quiet_hours) != 2:
+                raise InvalidCommand('quiet_hours: give a start and an end, ["22:00", '
+                                     '"07:00"]')
+            for value in self.quiet_hours:
+                if not CLOCK_TIME.match(value):
+                    raise InvalidCommand(f"quiet_hours: {value[:16]!r} is not a time of day "
+                                         "as HH:MM (00:00 to 23:59)")
+            if self.quiet_hours[0] == self.quiet_hours[1]:
+                raise InvalidCommand("quiet_hours: the start and the end are the same time")
+
+
+def _own(caller: Caller, what: str) -> Resource:
+    return Resource.of(owners=caller.member_id, description=f"{caller.member_id}'s {what}")
 
 
 def _resource(notification: Notification) -> Resource:
@@ -47,9 +93,55 @@ class NotificationApplication(ServiceApplication):
 
     def my_notifications(self, caller: Caller, page: PageRequest | None = None) -> Page:
         """The caller's own notifications, newest first."""
-        POLICY.authorize("notification.list", caller, Resource.of(
-            owners=caller.member_id, description=f"{caller.member_id}'s notifications"))
+        POLICY.authorize("notification.list", caller, _own(caller, "notifications"))
         return self.inbox.for_member(caller.member_id, page)
+
+    def unread_count(self, caller: Caller) -> int:
+        POLICY.authorize("notification.unread_count", caller, _own(caller, "notifications"))
+        return self.inbox.unread_count(caller.member_id)
+
+    def mark_all_read(self, caller: Caller) -> int:
+        """Marks each of the caller's unread notifications read, as the caller, in one
+        transaction; how many it marked."""
+        POLICY.authorize("notification.mark_all_read", caller,
+                         _own(caller, "notifications"))
+        marked: list[Notification] = []
+        for notification_id in self.inbox.unread_ids(caller.member_id):
+            notification = self.load(notification_id, Notification)
+            if notification.recipient_id != caller.member_id or notification.read:
+                continue
+            notification.mark_read(caller.meta())
+            marked.append(notification)
+        if marked:
+            self.save_or_conflict(*marked)
+        return len(marked)
+
+    def preferences(self, caller: Caller) -> tuple[HowToReach, int]:
+        """The caller's preferences and their version (0: never set, the defaults)."""
+        POLICY.authorize("notification.preferences.read", caller,
+                         _own(caller, "notification preferences"))
+        aggregate_id = preferences_id(caller.member_id)
+        if not self.exists(aggregate_id):
+            return HowToReach(), 0
+        found = self.load(aggregate_id, Preferences)
+        return (HowToReach(found.time_zone, found.channels, found.quiet_hours, found.digest),
+                found.version)
+
+    def set_preferences(self, command: SetPreferences, caller: Caller) -> None:
+        POLICY.authorize("notification.preferences.write", caller,
+                         _own(caller, "notification preferences"))
+        command.check()
+        aggregate_id = preferences_id(caller.member_id)
+        if self.exists(aggregate_id):
+            preferences = self.load(aggregate_id, Preferences)
+            preferences.change(command.time_zone, command.channels, command.quiet_hours,
+                               command.digest, caller.meta())
+        else:
+            preferences = Preferences(id=aggregate_id, member_id=caller.member_id,
+                                      time_zone=command.time_zone, channels=command.channels,
+                                      quiet_hours=command.quiet_hours, digest=command.digest,
+                                      meta=caller.meta())
+        self.save_or_conflict(preferences)
 
     def notification(self, notification_id: UUID, caller: Caller,
                      expected_version: int | None = None,

@@ -13,6 +13,7 @@ def _recorded(event: Any) -> contract.NotificationRecorded:
     return contract.NotificationRecorded(
         notification_id=event.originator_id, recipient_id=event.recipient_id,
         kind=event.kind, subject_id=event.subject_id, text=event.text,
+        campaign_id=event.campaign_id, title=event.title, link=event.link,
     )
 
 

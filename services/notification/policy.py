@@ -3,7 +3,8 @@
 A notification is its recipient's own. Every person lists and reads their own and marks
 them read; admins and auditors may read any one by id (the list is always the caller's
 own: no one browses another member's inbox); nobody marks another's notification read
-(it would say they saw it), and auditors change nothing.
+(it would say they saw it), and auditors change nothing. How a member wants to hear
+(their preferences) is their own: they read and set them; auditors read theirs only.
 
 Checked in the use cases (``application.py``); every route names its action.
 """
@@ -28,4 +29,13 @@ POLICY = Policy.table("notification", {
                           {**{role: OWN for role in PEOPLE}, ADMIN: ALL, AUDITOR: ALL}),
     "notification.mark_read": ("mark one's own notification read",
                                {role: OWN for role in PEOPLE if role is not AUDITOR}),
+    "notification.unread_count": ("count one's own unread notifications",
+                                  {role: OWN for role in PEOPLE}),
+    "notification.mark_all_read": ("mark all one's own unread notifications read",
+                                   {role: OWN for role in PEOPLE if role is not AUDITOR}),
+    "notification.preferences.read": ("read one's own notification preferences",
+                                      {role: OWN for role in PEOPLE}),
+    "notification.preferences.write": ("set one's own notification preferences (channels, "
+                                       "quiet hours, time zone, digest)",
+                                       {role: OWN for role in PEOPLE if role is not AUDITOR}),
 })

@@ -23,13 +23,15 @@ class InboxView(Projection):
     """Each member's in-app notifications, newest first."""
 
     name = "notification.inbox"
-    version = 2  # 2: each notification's version (its ETag)
+    version = 3  # 2: each notification's version (its ETag); 3: campaign, title and link
     tables = (
         Table("notifications", (
             ("id", "text"), ("recipient_id", "text"), ("kind", "text"),
             ("subject_id", "text"), ("text", "text"), ("read", "int"),
             ("created_at", "text"), ("caused_by", "text"), ("version", "int"),
-        ), ("id",), indexes=(("recipient_id", "created_at", "id"),)),
+            ("campaign_id", "text"), ("title", "text"), ("link", "text"),
+        ), ("id",), indexes=(("recipient_id", "created_at", "id"),
+                             ("recipient_id", "read"))),
     )
 
     @singledispatchmethod
@@ -40,12 +42,14 @@ class InboxView(Projection):
     def _recorded(self, domain_event: Any, sql: Sql) -> None:
         sql.execute(
             f"INSERT INTO {self.table('notifications')} (id, recipient_id, kind, subject_id, "
-            "text, read, created_at, caused_by, version) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?) "
-            "ON CONFLICT (id) DO NOTHING",
+            "text, read, created_at, caused_by, version, campaign_id, title, link) "
+            "VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
             (str(domain_event.originator_id), domain_event.recipient_id, domain_event.kind,
              str(domain_event.subject_id), domain_event.text,
              domain_event.timestamp.isoformat(), domain_event.meta.causation_id,
-             domain_event.originator_version))
+             domain_event.originator_version,
+             str(domain_event.campaign_id) if domain_event.campaign_id else None,
+             domain_event.title or "", domain_event.link))
 
     @apply.register(Notification.Read)  # type: ignore[attr-defined]
     def _read(self, domain_event: Any, sql: Sql) -> None:
@@ -61,6 +65,22 @@ class InboxView(Projection):
                                      descending=True)
         return Page([{**row, "read": bool(row["read"])} for row in found.rows],
                     found.next_cursor)
+
+    def unread_count(self, member_id: str) -> int:
+        self.catch_up()
+        with self.store.transaction(commit=False) as sql:
+            row = sql.one(f"SELECT COUNT(*) AS unread FROM {self.table('notifications')} "
+                          "WHERE recipient_id = ? AND read = 0", (member_id,))
+        return int(row["unread"]) if row else 0
+
+    def unread_ids(self, member_id: str) -> list[UUID]:
+        """The member's unread notifications, oldest first (what mark-all-read marks)."""
+        self.catch_up()
+        with self.store.transaction(commit=False) as sql:
+            rows = sql.rows(f"SELECT id FROM {self.table('notifications')} "
+                           "WHERE recipient_id = ? AND read = 0 ORDER BY created_at, id",
+                           (member_id,))
+        return [UUID(row["id"]) for row in rows]
 
     def get(self, notification_id: UUID) -> dict[str, Any] | None:
         self.catch_up()

@@ -209,6 +209,7 @@ class Work:
 
     def note(self, processing_event: ProcessingEvent[UUID], kind: type[Copy], key: object,
              meta: EventMeta, /, **fields: Any) -> Any:
+        # Positional-only: a copy may have a field named ``key`` (a planned task's key).
         known = self.find(kind, key)
         if known is None:
             known = kind(id=copy_id(kind, key), key=str(key), fields=_json(fields), meta=meta)
@@ -246,6 +247,10 @@ def _plan_fields(task: planning.PlannedTask, campaign_id: UUID) -> dict[str, Any
     return {
         "campaign_id": campaign_id, "key": task.key, "title": task.title, "role": task.role,
         "phase": task.phase, "due_date": task.due_date, "start_date": task.start_date,
+        # The plan's own due date: a reschedule compares with it (execution's TaskRevised,
+        # which also moves ``due_date``, may arrive first).
+        "planned_due_date": task.due_date,
+        "depends_on": task.depends_on,  # a task with none is ready as it opens: no news
         "accountable": accountable,
         "consulted": _role_members(task, task.consulted_roles),
         "informed": _role_members(task, task.informed_roles),

@@ -29,6 +29,7 @@ MEMBER_FIELDS = frozenset({
     # execution
     "assignee_id", "previous_assignee_id", "role_holders",   # task assigned / returned
     "pending_approvers", "eligible_approvers", "escalated_to",  # approvals
+    "next_step_approvers",
     "member_id", "backup_id",                                  # approvals delegated
     # planning
     "backup_member_id", "manager_id", "role_members",  # absences, directory, plans

@@ -276,9 +276,13 @@ async def test_danish_team_launches_a_product_across_easter(services: Services) 
 
     assert any("Draft the press release" in n["text"]
                for n in await told("ben", "task.assigned", 2))
-    carla_told = await told("carla", "task.assigned", 3)  # the claim and ben's two
-    assert {"Draft the press release", "Build the landing page"} <= {
-        n["text"].split("'")[1] for n in carla_told if n["kind"] == "task.assigned"}
+    # Carla is not told of her own claim; she is told of ben's two she took over.
+    carla_told = await told("carla", "task.taken_over", 2)
+    assert {n["text"].split("'")[1] for n in carla_told if n["kind"] == "task.taken_over"
+            } == {"Draft the press release", "Publish the teaser post"}
+    assert not any("Build the landing page" in n["text"] for n in carla_told
+                   if n["kind"] == "task.assigned")
+    assert all(n["link"] and n["link"] in n["text"] for n in carla_told)
     await told("dave", "approval.requested", 1)
 
 

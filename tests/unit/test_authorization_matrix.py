@@ -294,7 +294,9 @@ def notification_world(client: TestClient, provider: Provider) -> World:
     assert len(mine) == 1, mine
     return World(client, NOTIFICATION_POLICY,
                  path={"notification_id": mine[0]["id"]},
-                 bodies={("POST", "/notifications/{notification_id}/read"): {}})
+                 bodies={("POST", "/notifications/{notification_id}/read"): {},
+                         ("PUT", "/notifications/preferences"): {
+                             "time_zone": "Europe/Helsinki", "digest": True}})
 
 
 def reporting_world(client: TestClient, provider: Provider) -> World:
@@ -339,6 +341,12 @@ NAMED_IN_QUERY = {"/reports/approvals", "/reports/workload", "/reports/goals",
                   "/reports/progress", "/reports/on-time", "/reports/flow"}
 
 
+CALLERS_OWN = {"/notifications/unread-count", "/notifications/read-all",
+               "/notifications/preferences"}
+"""Routes on the caller's own things (no id in the path): judged on a resource the caller
+owns."""
+
+
 def is_listing(method: str, path: str) -> bool:
     """A GET of a collection: any grant lets the caller ask; the answer keeps what their
     scope covers (tested per service)."""
@@ -347,6 +355,8 @@ def is_listing(method: str, path: str) -> bool:
 
 def expected_allowed(world: World, action: str, caller: Caller, method: str,
                      path: str) -> bool:
+    if path in CALLERS_OWN:
+        return world.policy.allows(action, caller, Resource.of(owners=[caller.member_id]))
     # A report asked about one campaign (its query names it) goes with that campaign.
     if is_listing(method, path) and "campaign_id" not in world.query.get((method, path), {}):
         return world.policy.scope(action, caller) is not None
