@@ -320,11 +320,13 @@ class Webhooks:
         return dict(subscriptions.endpoints) if subscriptions else {}
 
     def unsubscribe(self, owner_kind: str, owner_key: str, subscription_id: str,
-                    caller: Caller) -> None:
+                    caller: Caller) -> dict[str, Any]:
         owner = self._authorize(caller, owner_kind, owner_key, manage=True)
         subscriptions = self._existing(owner, subscription_id)
+        endpoint = subscriptions.endpoint(subscription_id)
         subscriptions.unsubscribe(subscription_id, caller.meta())
         self.app.save_or_conflict(subscriptions)
+        return endpoint
 
     def rotate(self, owner_kind: str, owner_key: str, subscription_id: str,
                caller: Caller) -> tuple[dict[str, Any], str]:

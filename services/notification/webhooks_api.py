@@ -1,12 +1,13 @@
 """Notification's HTTP API for webhook subscriptions: a member's own
 (``/members/{member_id}/webhooks``) and a team's (``/teams/{team_id}/webhooks``). Each
-route names its action in the access policy (``policy.py``); the use cases check it."""
+route names its action in the access policy (``policy.py``); the use cases check it.
 
-from __future__ import annotations
+No ``from __future__ import annotations``: the routes are built in a loop, and FastAPI
+must see each one's owner dependency evaluated, not as text."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from services.notification.webhooks import Subscribe, Webhooks
@@ -64,11 +65,12 @@ def build_webhooks_router(webhooks: Webhooks) -> APIRouter:
 def _routes(router: APIRouter, webhooks: Webhooks, owner_kind: str, prefix: str, key: str,
             list_action: str, manage_action: str) -> None:
     whose = "a member's own" if owner_kind == "member" else "a team's"
+    Owner = Annotated[str, Depends(_path(key))]
 
     @router.post(prefix, status_code=201, openapi_extra=action(manage_action),
                  operation_id=f"subscribe_{owner_kind}_webhook",
                  summary=f"Subscribe {whose} webhook")
-    def subscribe(owner: Annotated[str, Depends(_path(key))], body: WebhookIn,
+    def subscribe(owner: Owner, body: WebhookIn,
                   caller: Actor) -> WebhookWithSecret:
         """Returns the generated ``whsec_`` secret, once: keep it to verify signatures."""
         subscription_id, endpoint, secret = webhooks.subscribe(
@@ -78,26 +80,25 @@ def _routes(router: APIRouter, webhooks: Webhooks, owner_kind: str, prefix: str,
 
     @router.get(prefix, openapi_extra=action(list_action),
                 operation_id=f"list_{owner_kind}_webhooks", summary=f"List {whose} webhooks")
-    def subscriptions(owner: Annotated[str, Depends(_path(key))],
+    def subscriptions(owner: Owner,
                       caller: Actor) -> list[WebhookOut]:
         found = webhooks.list(owner_kind, owner, caller)
         return [WebhookOut(**_out(f"{owner_kind}:{owner}", subscription_id, endpoint))
                 for subscription_id, endpoint in sorted(found.items())]
 
-    @router.delete(prefix + "/{subscription_id}", status_code=204,
-                   openapi_extra=action(manage_action),
+    @router.delete(prefix + "/{subscription_id}", openapi_extra=action(manage_action),
                    operation_id=f"delete_{owner_kind}_webhook",
                    summary=f"Delete {whose} webhook")
-    def unsubscribe(owner: Annotated[str, Depends(_path(key))], subscription_id: str,
-                    caller: Actor) -> Response:
-        webhooks.unsubscribe(owner_kind, owner, subscription_id, caller)
-        return Response(status_code=204)
+    def unsubscribe(owner: Owner, subscription_id: str, caller: Actor) -> WebhookOut:
+        """Nothing more is sent to it; answers with what was deleted."""
+        endpoint = webhooks.unsubscribe(owner_kind, owner, subscription_id, caller)
+        return WebhookOut(**_out(f"{owner_kind}:{owner}", subscription_id, endpoint))
 
     @router.post(prefix + "/{subscription_id}/rotate-secret",
                  openapi_extra=action(manage_action),
                  operation_id=f"rotate_{owner_kind}_webhook_secret",
                  summary=f"Rotate {whose} webhook's secret")
-    def rotate(owner: Annotated[str, Depends(_path(key))], subscription_id: str,
+    def rotate(owner: Owner, subscription_id: str,
                caller: Actor) -> WebhookWithSecret:
         """A new secret (shown once); the previous one still signs for 24 hours."""
         endpoint, secret = webhooks.rotate(owner_kind, owner, subscription_id, caller)
@@ -107,7 +108,7 @@ def _routes(router: APIRouter, webhooks: Webhooks, owner_kind: str, prefix: str,
     @router.post(prefix + "/{subscription_id}/test", openapi_extra=action(manage_action),
                  operation_id=f"test_{owner_kind}_webhook",
                  summary=f"Send a test message to {whose} webhook")
-    def test(owner: Annotated[str, Depends(_path(key))], subscription_id: str,
+    def test(owner: Owner, subscription_id: str,
              caller: Actor) -> WebhookTestOut:
         """Sends a signed test message now and answers with the receiver's status."""
         result = webhooks.test(owner_kind, owner, subscription_id, caller)

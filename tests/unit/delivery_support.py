@@ -102,7 +102,7 @@ def http_receiver() -> Iterator[Receiver]:
     receiver = Receiver()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length", 0))
             body = self.rfile.read(length)
             receiver.hits.append(Hit(self.path, {k.lower(): v for k, v in self.headers.items()},

@@ -248,7 +248,7 @@ def test_410_disables_the_endpoint_and_nothing_more_is_sent_to_it(tmp_path: Path
     with http_receiver() as receiver:
         svc = service(tmp_path, clock, None)
         svc.member("cora", None, teams=("brand",))
-        subscription_id, _ = subscribe(svc, receiver, ("team", "brand"))
+        subscribe(svc, receiver, ("team", "brand"))
         receiver.script = [(410, {})]
         svc.assign("cora")
         assert svc.deliver() == 1
