@@ -37,7 +37,7 @@ export MARKETFLOW_STORE=sqlite MARKETFLOW_SQLITE_DIR="$VAR/data"
 # nothing leaves the machine. Set MARKETFLOW_SMTP_HOST to use a real server instead.
 if [[ -z "${MARKETFLOW_SMTP_HOST:-}" ]]; then
   export MARKETFLOW_SMTP_HOST=127.0.0.1 MARKETFLOW_SMTP_PORT=${MARKETFLOW_SMTP_PORT:-8025}
-  mkdir -p "$VAR/mail"
+  mkdir -p "$VAR/mail/cur" "$VAR/mail/new" "$VAR/mail/tmp"  # a Maildir
   "$PY" -m aiosmtpd -n -l "127.0.0.1:$MARKETFLOW_SMTP_PORT" \
     -c aiosmtpd.handlers.Mailbox "$VAR/mail" >>"$VAR/log/smtp.log" 2>&1 &
   PIDS+=($!)

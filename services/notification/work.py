@@ -208,7 +208,8 @@ class Work:
         return chain
 
     def note(self, processing_event: ProcessingEvent[UUID], kind: type[Copy], key: object,
-             meta: EventMeta, **fields: Any) -> Any:
+             meta: EventMeta, /, **fields: Any) -> Any:
+        """``key`` and ``meta`` are positional: a copy may have a field named ``key``."""
         known = self.find(kind, key)
         if known is None:
             known = kind(id=copy_id(kind, key), key=str(key), fields=_json(fields), meta=meta)
