@@ -28,6 +28,7 @@ from tests.unit.delivery_support import (
     service,
     smtp_server,
 )
+from tests.unit.in_process import auth, service_client
 
 MONDAY = dt.datetime(2030, 1, 7, 9, 0, tzinfo=dt.UTC)
 
@@ -299,3 +300,39 @@ def test_a_rotated_secret_and_the_previous_one_both_sign_for_a_day(tmp_path: Pat
         assert len(receiver.hits[-1].headers["webhook-signature"].split(" ")) == 1
         Webhook(new).verify(receiver.hits[-1].body, receiver.hits[-1].headers)
         svc.app.close()
+
+
+# --- the subscriptions API --------------------------------------------------------------
+
+
+def test_webhook_subscriptions_over_http(tmp_path: Path) -> None:
+    with service_client("notification", tmp_path) as client, http_receiver() as receiver:
+        for url in ("ftp://example.com/hook", "/relative", "http://", "javascript:alert(1)"):
+            refused = client.post("/members/ben/webhooks", json={"url": url},
+                                  headers=auth("ben"))
+            assert refused.status_code == 422, (url, refused.text)
+        assert client.post("/members/ben/webhooks", json={"url": receiver.url},
+                           headers=auth("carla")).status_code == 403
+        assert client.post("/teams/brand/webhooks", json={"url": receiver.url},
+                           headers=auth("ben")).status_code == 403
+        created = client.post("/members/ben/webhooks",
+                              json={"url": receiver.url, "kinds": ["task.assigned"]},
+                              headers=auth("ben"))
+        assert created.status_code == 201, created.text
+        webhook = created.json()
+        assert webhook["secret"].startswith("whsec_") and webhook["owner"] == "member:ben"
+        [listed] = client.get("/members/ben/webhooks", headers=auth("ben")).json()
+        assert "secret" not in listed and listed["id"] == webhook["id"]
+        tested = client.post(f"/members/ben/webhooks/{webhook['id']}/test",
+                             headers=auth("ben"))
+        assert tested.json() == {"delivered": True, "status_code": 200, "error": None}
+        Webhook(webhook["secret"]).verify(receiver.hits[0].body, receiver.hits[0].headers)
+        receiver.script = [(404, {})]
+        tested = client.post(f"/members/ben/webhooks/{webhook['id']}/test",
+                             headers=auth("ben")).json()
+        assert (tested["delivered"], tested["status_code"]) == (False, 404)
+        deleted = client.delete(f"/members/ben/webhooks/{webhook['id']}", headers=auth("ben"))
+        assert deleted.status_code == 200 and deleted.json()["id"] == webhook["id"]
+        assert client.get("/members/ben/webhooks", headers=auth("ben")).json() == []
+        assert client.delete(f"/members/ben/webhooks/{webhook['id']}",
+                             headers=auth("ben")).status_code == 404
