@@ -139,7 +139,7 @@ Outcome = tuple[str, int | None, str | None, dt.timedelta | None]
 
 class Deliverer:
     """Sends what is due and records each attempt. ``deliver_due`` is one round (tests
-    call it with their clock); ``run`` is the background job."""
+    call it with their clock); ``notification_deliveries`` is the background job."""
 
     def __init__(self, app: ServiceApplication, view: DeliveriesView, *,
                  mailer: SmtpMailer | None = None, sender: WebhookSender | None = None,
@@ -157,7 +157,8 @@ class Deliverer:
 
     # --- the background job ------------------------------------------------------------
 
-    async def run(self) -> None:
+    async def notification_deliveries(self) -> None:
+        """The background job (named so on ``/health/status``)."""
         wakeup = asyncio.Event()
         loop = asyncio.get_running_loop()
         running = True

@@ -27,6 +27,7 @@ def build(settings: Settings, *, notification_settings: NotificationSettings | N
         clock=clock)
     access = AccessView(app)
     deliveries = DeliveriesView(app)
+    deliverer = Deliverer(app, deliveries)
     router = build_router(app)
     router.include_router(build_webhooks_router(Webhooks(app)))
     return ServiceParts(
@@ -35,6 +36,6 @@ def build(settings: Settings, *, notification_settings: NotificationSettings | N
         translate=integration.translate,
         upstream=UPSTREAM,
         views=[app.inbox, deliveries, access],
-        background=[Deliverer(app, deliveries).run],
+        background=[deliverer.notification_deliveries],
         access=access,
     )
