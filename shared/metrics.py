@@ -78,16 +78,17 @@ INBOX_DEAD_LETTERED = Counter(
 NOTIFICATION_DELIVERIES = Counter(
     "marketflow_notification_deliveries", "Notification delivery attempts by channel and "
     "outcome (see record_delivery)", ["channel", "outcome"])
-DELIVERY_OUTCOMES = frozenset({"delivered", "failed", "gave_up", "skipped"})
+DELIVERY_OUTCOMES = frozenset({"delivered", "retrying", "failed", "disabled"})
 _CHANNEL = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 
 def record_delivery(channel: str, outcome: str) -> None:
     """Count one delivery attempt of a notification (called by the notification service).
 
-    ``channel``: where it went, a short lowercase name (``email``, ``webhook``, ``in_app``).
-    ``outcome``: ``delivered``; ``failed`` (this attempt failed, it will be retried);
-    ``gave_up`` (no attempts left); ``skipped`` (the recipient's preferences said no).
+    ``channel``: where it went, a short lowercase name (``email``, ``digest``, ``webhook``).
+    ``outcome``: as recorded on the notification: ``delivered``; ``retrying`` (this attempt
+    failed, another is scheduled); ``failed`` (given up); ``disabled`` (a webhook endpoint
+    answered 410 Gone).
     Anything else raises ``ValueError``: labels come from code, never from input, so the
     number of series stays bounded."""
     if not _CHANNEL.fullmatch(channel):

@@ -35,6 +35,20 @@ export MARKETFLOW_STORE=sqlite MARKETFLOW_SQLITE_DIR="$VAR/data"
 # One local broker: topics get one replica (the services' defaults are production's 3 / 2).
 export MARKETFLOW_KAFKA_REPLICATION_FACTOR=${MARKETFLOW_KAFKA_REPLICATION_FACTOR:-1}
 export MARKETFLOW_KAFKA_MIN_INSYNC_REPLICAS=${MARKETFLOW_KAFKA_MIN_INSYNC_REPLICAS:-1}
+
+# A local SMTP catcher (aiosmtpd): notification's emails land in $VAR/mail (a Maildir),
+# nothing leaves the machine. Set MARKETFLOW_SMTP_HOST to use a real server instead.
+if [[ -z "${MARKETFLOW_SMTP_HOST:-}" ]]; then
+  export MARKETFLOW_SMTP_HOST=127.0.0.1 MARKETFLOW_SMTP_PORT=${MARKETFLOW_SMTP_PORT:-8025}
+  mkdir -p "$VAR/mail/cur" "$VAR/mail/new" "$VAR/mail/tmp"  # a Maildir
+  "$PY" -m aiosmtpd -n -l "127.0.0.1:$MARKETFLOW_SMTP_PORT" \
+    -c aiosmtpd.handlers.Mailbox "$VAR/mail" >>"$VAR/log/smtp.log" 2>&1 &
+  PIDS+=($!)
+  SMTP_CATCHER="local catcher on 127.0.0.1:$MARKETFLOW_SMTP_PORT, mail in $VAR/mail"
+else
+  SMTP_CATCHER="$MARKETFLOW_SMTP_HOST:${MARKETFLOW_SMTP_PORT:-25}"
+fi
+export MARKETFLOW_NOTIFY_POLL_SECONDS=${MARKETFLOW_NOTIFY_POLL_SECONDS:-2}
 export MARKETFLOW_TOKENS_FILE="${MARKETFLOW_TOKENS_FILE:-$VAR/demo-tokens.json}"
 if [[ ! -f "$MARKETFLOW_TOKENS_FILE" ]] || ! grep -q '"roles"' "$MARKETFLOW_TOKENS_FILE"; then
   # Fresh random demo tokens, kept across runs so bookmarked commands keep working (a
@@ -97,6 +111,9 @@ Demo campaign $campaign, for example:
   curl -X POST -H "Authorization: Bearer <ben's token>" -H 'Content-Type: application/json' -d '{"kind": "member", "id": "ben"}' http://127.0.0.1:${PORTS[planning]}/members/ben/calendar-feeds
       (a secret calendar address for ben's feed alone: subscribe to the url it answers)
 Who may do what: the access matrix in README.md.
+
+Email: $SMTP_CATCHER. Read what the demo sent:
+  $PY -c "import mailbox,sys; [print(m['Date'], m['To'], m['Subject'], sep='  ') for m in mailbox.Maildir(sys.argv[1])]" "$VAR/mail"
 
 Press Ctrl-C to stop.
 INFO

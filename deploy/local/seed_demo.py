@@ -41,7 +41,8 @@ def seed_directory(client: httpx.Client) -> None:
     client.put(f"/teams/{DEMO_TEAM}", json=TEAM).raise_for_status()
     for member_id in MEMBERS:  # managers first
         client.put(f"/members/{member_id}", json={
-            **MEMBERS[member_id], "team_ids": [DEMO_TEAM]}).raise_for_status()
+            **MEMBERS[member_id], "email": f"{member_id}@demo.marketflow.test",
+            "team_ids": [DEMO_TEAM]}).raise_for_status()
     client.put(f"/teams/{DEMO_TEAM}", json={**TEAM, "manager_id": "anna"}).raise_for_status()
 
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.application import ProcessingEvent
 
+from services.notification.digest import next_slot
 from services.notification.domain import (
     Notification,
     Preferences,
@@ -25,6 +26,7 @@ from services.notification.domain import (
     preferences_id,
 )
 from services.notification.settings import NotificationSettings
+from services.notification.webhooks import WebhookSubscriptions, owner_of, subscriptions_id
 from services.notification.work import MemberCopy, Work
 from shared.application import ServiceApplication
 from shared.domain import EventMeta
@@ -120,11 +122,31 @@ class Notifier:
         deliveries: list[dict[str, Any]] = []
         if "email" in chosen and member is not None and member.email:
             if reach.digest:
+                slot = next_slot(self.clock(), reach.time_zone, self.settings.digest_hour)
                 deliveries.append({"channel": "digest", "target": member.email,
-                                   "not_before": None})
+                                   "not_before": slot.isoformat()})
             else:
                 quiet_until = reach.quiet_until(self.clock())
                 deliveries.append({"channel": "email", "target": member.email,
                                    "not_before": quiet_until.isoformat() if quiet_until
                                    else None})
+        if "webhook" in chosen:
+            deliveries += self.webhook_deliveries(recipient_id, kind, member)
+        return deliveries
+
+    def webhook_deliveries(self, recipient_id: str, kind: str, member: MemberCopy | None
+                           ) -> list[dict[str, Any]]:
+        """The member's own and their teams' active subscriptions that take ``kind``
+        (each owner's subscriptions are one aggregate, loaded by id)."""
+        owners = [owner_of("member", recipient_id),
+                  *(owner_of("team", team) for team in (member.team_ids if member else []))]
+        deliveries: list[dict[str, Any]] = []
+        for owner in owners:
+            aggregate_id = subscriptions_id(owner)
+            if not self.app.exists(aggregate_id):
+                continue
+            subscriptions = self.app.load(aggregate_id, WebhookSubscriptions)
+            deliveries += [{"channel": "webhook", "target": subscription_id, "owner": owner,
+                            "not_before": None}
+                           for subscription_id in subscriptions.matching(kind)]
         return deliveries

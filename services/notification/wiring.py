@@ -10,8 +10,11 @@ from typing import Any
 from services.notification import handlers, integration
 from services.notification.api import build_router
 from services.notification.application import NotificationApplication
+from services.notification.delivery import Deliverer, DeliveriesView
 from services.notification.notify import Clock, utc_now
 from services.notification.settings import NotificationSettings
+from services.notification.webhooks import Webhooks
+from services.notification.webhooks_api import build_webhooks_router
 from services.notification.work import then_remember
 from shared.access import AccessView, with_access_handlers
 from shared.config import Settings
@@ -47,12 +50,16 @@ def build(settings: Settings, *, notification_settings: NotificationSettings | N
         notification_settings=notification_settings or NotificationSettings.from_env(),
         clock=clock)
     access = AccessView(app)
+    deliveries = DeliveriesView(app)
+    deliverer = Deliverer(app, deliveries)
+    router = build_router(app)
+    router.include_router(build_webhooks_router(Webhooks(app)))
     return ServiceParts(
         application=app,
-        router=build_router(app),
+        router=router,
         translate=integration.translate,
         upstream=UPSTREAM,
-        views=[app.inbox, app.timers, access],
+        views=[app.inbox, app.timers, deliveries, access],
+        background=[timer_clock(app), deliverer.notification_deliveries],
         access=access,
-        background=[timer_clock(app)],
     )

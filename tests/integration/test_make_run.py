@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import mailbox
 import os
 import signal
 import subprocess
@@ -52,6 +53,12 @@ def test_run_script_serves_the_demo_and_stops_on_ctrl_c(kafka_bootstrap: str,
             f"http://127.0.0.1:{ports['reporting']}/campaigns/{demo['id']}/progress",
             headers=headers)
         assert progress.status_code == 200 and progress.json()["tasks_total"] > 0
+        # The demo's notifications reach the local SMTP catcher's Maildir.
+        while not list((tmp_path / "mail" / "new").glob("*")):
+            assert time.monotonic() < deadline + 60, "no email caught in var/mail"
+            time.sleep(0.5)
+        caught = mailbox.Maildir(tmp_path / "mail")
+        assert any(message["To"].endswith("@demo.marketflow.test") for message in caught)
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         process.wait(timeout=60)

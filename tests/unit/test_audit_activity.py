@@ -311,7 +311,7 @@ def test_member_history_is_the_directory_record_and_absences(
 
 # --- the member fields, from the contracts --------------------------------------------------
 
-NOT_MEMBER_FIELDS = frozenset({"team_id", "team_ids", "external_id"})
+NOT_MEMBER_FIELDS = frozenset({"team_id", "team_ids", "external_id", "subscription_id"})
 """Id-like fields of the contracts that name no member."""
 
 

@@ -292,11 +292,17 @@ def notification_world(client: TestClient, provider: Provider) -> World:
         due_date=TODAY))
     mine = client.get("/notifications", headers=bearer("cora")).json()
     assert len(mine) == 1, mine
+    # Cora's webhook (nothing listens at its URL: a test delivery answers, unreachable).
+    hook = {"url": "http://127.0.0.1:9/hook", "kinds": ["task.assigned"]}
+    webhook = created(client, "/members/cora/webhooks", hook)
     return World(client, NOTIFICATION_POLICY,
-                 path={"notification_id": mine[0]["id"]},
+                 path={"notification_id": mine[0]["id"], "member_id": "cora",
+                       "team_id": BRAND, "subscription_id": webhook["id"]},
                  bodies={("POST", "/notifications/{notification_id}/read"): {},
                          ("PUT", "/notifications/preferences"): {
-                             "time_zone": "Europe/Helsinki", "digest": True}})
+                             "time_zone": "Europe/Helsinki", "digest": True},
+                         ("POST", "/members/{member_id}/webhooks"): hook,
+                         ("POST", "/teams/{team_id}/webhooks"): hook})
 
 
 def reporting_world(client: TestClient, provider: Provider) -> World:
