@@ -1,0 +1,41 @@
+import { lazy, Suspense } from "react";
+import { Route, Routes } from "react-router";
+import { Layout } from "./components/Layout";
+import { Loading } from "./components/Loading";
+import { RequireSignIn } from "./features/auth/RequireSignIn";
+import { SignIn } from "./features/auth/SignIn";
+import { MyWork } from "./features/mywork/MyWork";
+
+// The heavier views load on demand (the charts library only with the reports).
+const CampaignBoard = lazy(() => import("./features/board/CampaignBoard"));
+const YearCalendar = lazy(() => import("./features/calendar/YearCalendar"));
+const Reports = lazy(() => import("./features/reports/Reports"));
+
+export function App() {
+  return (
+    <Suspense fallback={<Loading what="the page" />}>
+      <Routes>
+        <Route path="/sign-in" element={<SignIn />} />
+        <Route element={<RequireSignIn />}>
+          <Route element={<Layout />}>
+            <Route index element={<MyWork />} />
+            <Route path="/campaigns/:campaignId/board" element={<CampaignBoard />} />
+            <Route path="/campaigns/:campaignId/board/tasks/:taskId" element={<CampaignBoard />} />
+            <Route path="/calendar" element={<YearCalendar />} />
+            <Route path="/reports" element={<Reports />} />
+            <Route path="*" element={<NotFound />} />
+          </Route>
+        </Route>
+      </Routes>
+    </Suspense>
+  );
+}
+
+function NotFound() {
+  return (
+    <section>
+      <h1>Not found</h1>
+      <p>No page has this address.</p>
+    </section>
+  );
+}

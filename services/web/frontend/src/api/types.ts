@@ -1,0 +1,22 @@
+import type { components as Execution } from "./generated/execution";
+import type { components as Notification } from "./generated/notification";
+import type { components as Planning } from "./generated/planning";
+import type { components as Reporting } from "./generated/reporting";
+
+export type TaskState = Execution["schemas"]["TaskState"];
+export type TaskSummary = Execution["schemas"]["TaskSummaryOut"];
+export type TaskDetail = Execution["schemas"]["TaskDetailOut"];
+export type Board = Execution["schemas"]["BoardOut"];
+export type ApprovalInboxItem = Execution["schemas"]["ApprovalInboxItemOut"];
+export type NotificationItem = Notification["schemas"]["NotificationOut"];
+export type CalendarEntry = Planning["schemas"]["CalendarEntry"];
+export type Member = Planning["schemas"]["MemberOut"];
+export type TeamSummary = Planning["schemas"]["TeamSummary"];
+export type GoalSummary = Planning["schemas"]["GoalSummary"];
+export type MemberSummary = Planning["schemas"]["MemberSummary"];
+export type CampaignProgress = Reporting["schemas"]["CampaignProgressOut"];
+export type OnTimeReport = Reporting["schemas"]["OnTimeOut"];
+export type FlowReport = Reporting["schemas"]["FlowOut"];
+export type ApprovalsReport = Reporting["schemas"]["ApprovalsReportOut"];
+export type WorkloadReport = Reporting["schemas"]["WorkloadReportOut"];
+export type GoalsReport = Reporting["schemas"]["GoalsReportOut"];

@@ -1,0 +1,52 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { NavLink, Outlet, useNavigate } from "react-router";
+import { authApi } from "../api/auth";
+import { useMe } from "../features/auth/session";
+import { useUnreadCount } from "../features/notifications";
+import { ProblemAlert } from "./ProblemAlert";
+
+export function Layout() {
+  const me = useMe();
+  const unread = useUnreadCount();
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const logout = useMutation({
+    mutationFn: authApi.logout,
+    onSuccess: () => {
+      queryClient.clear();
+      navigate("/sign-in", { replace: true });
+    },
+  });
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <span className="brand">Marketflow</span>
+        <nav aria-label="Main">
+          <NavLink to="/" end>
+            My work
+          </NavLink>
+          <NavLink to="/calendar">Calendar</NavLink>
+          <NavLink to="/reports">Reports</NavLink>
+        </nav>
+        <div className="header-member">
+          <NavLink to="/#notifications" className="unread" aria-label={`${unread ?? 0} unread notifications`}>
+            <span aria-hidden="true">🔔</span> <span className="count">{unread ?? "…"}</span>
+          </NavLink>
+          <span className="member-name" title={me.data?.roles.join(", ")}>
+            {me.data?.name}
+          </span>
+          <button type="button" onClick={() => logout.mutate()} disabled={logout.isPending}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      {logout.error ? <ProblemAlert error={logout.error} /> : null}
+      <main id="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </>
+  );
+}
