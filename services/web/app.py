@@ -9,6 +9,7 @@ when it forwards a call.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,7 +49,7 @@ REQUEST_HEADERS = ("content-type", "accept", "if-match", "if-none-match", "trace
                    "tracestate", "content-length")
 RESPONSE_HEADERS = ("content-type", "etag", "location", "link", "x-next-cursor",
                     "content-disposition", "cache-control", "retry-after", "last-modified",
-                    "www-authenticate", "content-length", "vary")
+                    "www-authenticate", "vary")
 HASHED_ASSETS = "assets/"
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -145,7 +146,7 @@ def create_app(settings: WebSettings, *, transport: httpx.AsyncBaseTransport | N
             return problem_response(502, f"the provider's token does not fit in a session "
                                     f"cookie: {error}")
         response.set_cookie(session_cookie, value,
-                            max_age=max(1, int(session.expires_at - time.time())),
+                            max_age=max(1, round(session.expires_at - time.time())),
                             path="/", secure=settings.cookie_secure, httponly=True,
                             samesite="lax")
         return response
@@ -281,7 +282,9 @@ def create_app(settings: WebSettings, *, transport: httpx.AsyncBaseTransport | N
         for name in ("location", "link"):
             if name in passed:
                 passed[name] = _public(passed[name], base, f"/api/{service}")
-        return StreamingResponse(answer.aiter_raw(), status_code=answer.status_code,
+        # Decoded (httpx undoes a Content-Encoding, whose header is not passed on), so the
+        # length may differ from the service's: it is streamed without one.
+        return StreamingResponse(answer.aiter_bytes(), status_code=answer.status_code,
                                  headers=passed, background=BackgroundTask(answer.aclose))
 
     # -- the single-page app ---------------------------------------------------------
@@ -336,13 +339,17 @@ def _inside(root: Path, path: str) -> Path | None:
 
 
 def _public(value: str, base: str, prefix: str) -> str:
-    """A service's own address (absolute, or a path on it) as the browser reaches it."""
-    value = value.replace(f"<{base}/", f"<{prefix}/").replace(f"<{base}?", f"<{prefix}/?")
-    if value.startswith(base):
-        return prefix + value[len(base):]
-    if value.startswith("/"):
-        return prefix + value
-    return value.replace("</", f"<{prefix}/")
+    """A service's own address (absolute, or a path on it) as the browser reaches it; in a
+    Link header, each ``<…>`` of it."""
+
+    def one(address: str) -> str:
+        if address.startswith(base + "/") or address.startswith(base + "?") or address == base:
+            address = address[len(base):] or "/"
+        return prefix + address if address.startswith("/") else address
+
+    if "<" not in value:
+        return one(value)
+    return re.sub(r"<([^>]*)>", lambda found: f"<{one(found.group(1))}>", value)
 
 
 def _demo_members(tokens_file: Path | None) -> list[dict[str, Any]]:
