@@ -1,6 +1,7 @@
 """The web app's settings, from the environment; validated on construction.
 
-- ``MARKETFLOW_WEB_HOST`` / ``MARKETFLOW_WEB_PORT``: where it listens (127.0.0.1:8000).
+- ``MARKETFLOW_WEB_HOST`` (else ``MARKETFLOW_HTTP_HOST``) / ``MARKETFLOW_WEB_PORT``: where
+  it listens (127.0.0.1:8000).
 - ``MARKETFLOW_WEB_SESSION_KEY`` (required): the Fernet key(s) sealing the session cookie,
   ``python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"``;
   several, comma-separated, while rotating (the first seals, all open). Every replica holds
@@ -137,7 +138,8 @@ class WebSettings:
             session_keys=tuple(k.strip() for k in env.get(ENV_SESSION_KEY, "").split(",")
                                if k.strip()),
             service_urls=urls,
-            host=env.get("MARKETFLOW_WEB_HOST", "127.0.0.1"),
+            # The image sets MARKETFLOW_HTTP_HOST=0.0.0.0 for every workload.
+            host=env.get("MARKETFLOW_WEB_HOST", env.get("MARKETFLOW_HTTP_HOST", "127.0.0.1")),
             port=_number(env, "MARKETFLOW_WEB_PORT", DEFAULT_PORT, int),
             session_hours=_number(env, "MARKETFLOW_WEB_SESSION_HOURS", 8.0, float),
             cookie_secure=secure == "true",
