@@ -5,15 +5,28 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 
-.PHONY: install run test unit lint contracts release-contracts bench infra-up infra-down clean access-matrix helm
+.PHONY: install frontend run test unit lint contracts release-contracts bench infra-up infra-down clean access-matrix helm
 
 $(UV):
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
-# The workspace, exactly as locked in uv.lock.
-install: $(UV)
+# The workspace, exactly as locked in uv.lock; and the web app's front end, built from its
+# package-lock.json (npm ci) into services/web/frontend/dist, which the web BFF serves.
+install: $(UV) frontend
 	$(UV) sync --frozen --quiet
+
+FRONTEND := services/web/frontend
+frontend:
+	@if [[ -f $(FRONTEND)/package.json ]]; then \
+	  cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error && npm run build; \
+	else echo "make: no $(FRONTEND)/package.json yet; the web app is not built"; fi
+
+# axe-core for the browser tests' accessibility scans (versions locked in
+# tests/browser/package-lock.json; its axe.min.js is injected into the pages).
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 run: install
 	deploy/local/run.sh
@@ -39,7 +52,7 @@ helm: $(HELM)
 # The single local broker holds one replica per topic (services default to RF 3 / ISR 2).
 test: export MARKETFLOW_KAFKA_REPLICATION_FACTOR ?= 1
 test: export MARKETFLOW_KAFKA_MIN_INSYNC_REPLICAS ?= 1
-test: install $(ASYNCAPI_CHECKER) $(HELM) infra-up
+test: install $(ASYNCAPI_CHECKER) $(AXE) $(HELM) infra-up
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 unit: install $(ASYNCAPI_CHECKER) $(HELM)

@@ -80,6 +80,10 @@ class TokenRegistry:
             for token, entry in raw.items()
         })
 
+    def credentials(self) -> list[tuple[str, Member]]:
+        """Every (token, member) of the file: the web app's demo sign-in lists and uses them."""
+        return list(self._members_by_token.items())
+
     def member_for(self, token: str) -> Member | None:
         found = None
         for known, member in self._members_by_token.items():

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: Kafka + the four services on SQLite, a demo campaign, served until Ctrl-C.
+# `make run`: Kafka + the four services on SQLite, a demo campaign, and the web app (the
+# backend-for-frontend serving the single-page app) on 8000, served until Ctrl-C.
 # Stops what it started (a Kafka that was already running is left running).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -12,6 +13,7 @@ export MARKETFLOW_PLANNING_PORT=${MARKETFLOW_PLANNING_PORT:-8001}
 export MARKETFLOW_EXECUTION_PORT=${MARKETFLOW_EXECUTION_PORT:-8002}
 export MARKETFLOW_NOTIFICATION_PORT=${MARKETFLOW_NOTIFICATION_PORT:-8003}
 export MARKETFLOW_REPORTING_PORT=${MARKETFLOW_REPORTING_PORT:-8004}
+export MARKETFLOW_WEB_PORT=${MARKETFLOW_WEB_PORT:-8000}
 declare -A PORTS=([planning]=$MARKETFLOW_PLANNING_PORT [execution]=$MARKETFLOW_EXECUTION_PORT
                   [notification]=$MARKETFLOW_NOTIFICATION_PORT [reporting]=$MARKETFLOW_REPORTING_PORT)
 PIDS=()
@@ -68,32 +70,55 @@ with open(sys.argv[1], "w") as f:
 PYEOF
 fi
 
+# The web app's session cookies are sealed with this key; kept across runs so a restart
+# keeps people signed in. Plain http on this machine: the cookie cannot be Secure here.
+SESSION_KEY_FILE="$VAR/web-session-key"
+if [[ -z "${MARKETFLOW_WEB_SESSION_KEY:+x}" ]]; then
+  if [[ ! -s "$SESSION_KEY_FILE" ]]; then
+    (umask 077 && "$PY" -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" \
+      >"$SESSION_KEY_FILE")
+  fi
+  MARKETFLOW_WEB_SESSION_KEY=$(cat "$SESSION_KEY_FILE")
+fi
+export MARKETFLOW_WEB_SESSION_KEY MARKETFLOW_WEB_COOKIE_SECURE=${MARKETFLOW_WEB_COOKIE_SECURE:-false}
+
+wait_ready() {  # name port: waits for /health/ready, or shows the log and fails
+  local name=$1 port=$2
+  for _ in $(seq 1 120); do
+    if "$PY" -c "import httpx,sys; sys.exit(httpx.get('http://127.0.0.1:$port/health/ready').status_code != 200)" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  echo "run.sh: $name did not become ready; last log lines:" >&2
+  tail -n 30 "$VAR/log/$name.log" >&2
+  exit 1
+}
+
 for service in "${SERVICES[@]}"; do
   "$PY" -m "services.$service" >>"$VAR/log/$service.log" 2>&1 &
   PIDS+=($!)
 done
 
 for service in "${SERVICES[@]}"; do
-  port=${PORTS[$service]}
-  for _ in $(seq 1 120); do
-    if "$PY" -c "import httpx,sys; sys.exit(httpx.get('http://127.0.0.1:$port/health/ready').status_code != 200)" 2>/dev/null; then
-      break
-    fi
-    sleep 0.5
-  done
-  if ! "$PY" -c "import httpx,sys; sys.exit(httpx.get('http://127.0.0.1:$port/health/ready').status_code != 200)" 2>/dev/null; then
-    echo "run.sh: $service did not become ready; last log lines:" >&2
-    tail -n 30 "$VAR/log/$service.log" >&2
-    exit 1
-  fi
+  wait_ready "$service" "${PORTS[$service]}"
 done
+
+# The web app after the services it forwards to.
+"$PY" -m services.web >>"$VAR/log/web.log" 2>&1 &
+PIDS+=($!)
+wait_ready web "$MARKETFLOW_WEB_PORT"
 
 campaign=$("$PY" deploy/local/seed_demo.py "$MARKETFLOW_TOKENS_FILE")
 
 cat <<INFO
 
+  Open the web app: http://127.0.0.1:${MARKETFLOW_WEB_PORT}
+  (sign in as any demo member below; nothing to paste)
+
 Marketflow is running (SQLite stores in $VAR/data, logs in $VAR/log, Kafka ${MARKETFLOW_KAFKA_BOOTSTRAP:-127.0.0.1:9092}).
 
+The APIs:
   planning      http://127.0.0.1:${PORTS[planning]}/docs
   execution     http://127.0.0.1:${PORTS[execution]}/docs
   notification  http://127.0.0.1:${PORTS[notification]}/docs

@@ -1,5 +1,6 @@
 """`make run`'s script for real: four service processes on SQLite, the demo campaign
-seeded and visible in reporting, and Ctrl-C stopping everything it started."""
+seeded and visible in reporting, the web app first in the banner and signing a demo
+member in, and Ctrl-C stopping everything it started."""
 
 from __future__ import annotations
 
@@ -24,13 +25,14 @@ pytestmark = pytest.mark.integration
 def test_run_script_serves_the_demo_and_stops_on_ctrl_c(kafka_bootstrap: str,
                                                          tmp_path: Path) -> None:
     ports = {service: free_port()
-             for service in ("planning", "execution", "notification", "reporting")}
+             for service in ("planning", "execution", "notification", "reporting", "web")}
     namespace = f"run{os.getpid()}"
     env = {**os.environ, "MARKETFLOW_KAFKA_BOOTSTRAP": kafka_bootstrap,
            "MARKETFLOW_VAR_DIR": str(tmp_path), "MARKETFLOW_NAMESPACE": namespace,
            **{f"MARKETFLOW_{service.upper()}_PORT": str(port)
               for service, port in ports.items()}}
     env.pop("MARKETFLOW_TOKENS_FILE", None)
+    env.pop("MARKETFLOW_WEB_SESSION_KEY", None)
     output = tmp_path / "run.out"
     with output.open("w") as sink:
         process = subprocess.Popen([str(ROOT / "deploy/local/run.sh")], cwd=ROOT, env=env,
@@ -59,6 +61,19 @@ def test_run_script_serves_the_demo_and_stops_on_ctrl_c(kafka_bootstrap: str,
             time.sleep(0.5)
         caught = mailbox.Maildir(tmp_path / "mail")
         assert any(message["To"].endswith("@demo.marketflow.test") for message in caught)
+
+        banner = output.read_text().split("Press Ctrl-C")[0]
+        urls = [word for word in banner.split() if word.startswith("http://")]
+        assert urls[0] == f"http://127.0.0.1:{ports['web']}", "the web app comes first"
+        with httpx.Client(base_url=urls[0]) as web:
+            assert web.get("/auth/config").json() == {"demo": True, "oidc": False}
+            signed_in = web.post("/auth/demo-login", json={"member_id": "anna"},
+                                 headers={"X-Requested-With": "marketflow"})
+            assert signed_in.status_code == 204
+            forwarded = web.get(f"/api/reporting/campaigns/{demo['id']}/progress")
+            assert forwarded.status_code == 200
+            assert forwarded.json()["tasks_total"] == progress.json()["tasks_total"]
+        assert (tmp_path / "web-session-key").exists()
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         process.wait(timeout=60)

@@ -10,6 +10,7 @@ elsewhere). Without it these tests fail, they do not skip."""
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 
 from contracts.topics import EXTERNAL_TYPES, SERVICES, UPSTREAM
 from shared import kafka_access
@@ -163,13 +165,21 @@ def test_every_workload_has_a_network_policy_a_pdb_and_autoscaling(
 
 
 def test_the_event_services_reach_only_dns_kafka_and_postgres(default: Objects) -> None:
-    for policy in of_kind(default, "NetworkPolicy"):
+    policies = named(default, "NetworkPolicy")
+    for name, policy in policies.items():
+        if name == "mf-web":
+            continue
         ports = sorted({port["port"] for rule in policy["spec"]["egress"]
                         for port in rule["ports"]})
-        assert ports == [53, 5432, 9092, 9093], policy["metadata"]["name"]
+        assert ports == [53, 5432, 9092, 9093], name
         sources = policy["spec"]["ingress"][0]["from"]
         assert [s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
-                for s in sources] == ["ingress-nginx", "monitoring"]
+                for s in sources if "namespaceSelector" in s] == ["ingress-nginx", "monitoring"]
+        # ... and the web app of the same release (on by default).
+        assert [s["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+                for s in sources if "podSelector" in s] == ["web"]
+    web_ports = sorted(rule["ports"][0]["port"] for rule in policies["mf-web"]["spec"]["egress"])
+    assert web_ports == [53, 8001, 8002, 8003, 8004]
 
 
 def test_production_topics_have_three_replicas_and_two_in_sync(production: Objects
@@ -211,6 +221,9 @@ def test_production_services_sign_in_as_themselves(production: Objects) -> None:
         [container] = deployment["spec"]["template"]["spec"]["containers"]
         env = {e["name"]: e for e in container["env"]}
         service = container["name"]
+        if service == "web":  # no Kafka, no database: it calls the four APIs
+            assert "MARKETFLOW_POSTGRES_URL" not in env
+            continue
         assert env["MARKETFLOW_KAFKA_SASL_USERNAME"]["value"] == service
         assert env["MARKETFLOW_POSTGRES_URL"]["valueFrom"]["secretKeyRef"] == {
             "name": "marketflow-pg-app", "key": "uri"}
@@ -231,9 +244,20 @@ def test_the_chart_knows_who_consumes_whom(default: Objects) -> None:
         name: list(UPSTREAM[name]) for name in SERVICES}
 
 
-def test_the_web_slot_is_off_by_default_and_exposed_by_the_ingress(
+def test_the_web_app_is_on_by_default_and_exposed_by_the_ingress(
         default: Objects, with_web: Objects) -> None:
-    assert "mf-web" not in named(default, "Deployment")
+    web = named(default, "Deployment")["mf-web"]
+    [container] = web["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["services.web"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["MARKETFLOW_WEB_PORT"]["value"] == "8080"
+    assert env["MARKETFLOW_PLANNING_URL"]["value"] == "http://mf-planning:8001"
+    # The session key: a Secret the chart made (kept across upgrades), the same for all.
+    key_ref = env["MARKETFLOW_WEB_SESSION_KEY"]["valueFrom"]["secretKeyRef"]
+    secret = named(default, "Secret")[key_ref["name"]]
+    key = base64.b64decode(secret["data"][key_ref["key"]]).decode()
+    Fernet(key)  # a valid Fernet key
+    assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
     assert not of_kind(default, "Ingress")
     [ingress] = of_kind(with_web, "Ingress")
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
@@ -250,7 +274,7 @@ def test_the_web_slot_is_off_by_default_and_exposed_by_the_ingress(
 
 def test_an_ingress_without_the_web_app_is_refused() -> None:
     result = helm("template", "mf", str(CHART), "--kube-version", KUBERNETES,
-                  "--set", "ingress.enabled=true")
+                  "--set", "ingress.enabled=true", "--set", "services.web.enabled=false")
     assert result.returncode != 0
     assert "ingress.enabled needs services.web.enabled" in result.stderr
 
