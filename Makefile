@@ -71,6 +71,7 @@ bench: install infra-up
 contracts: install
 	$(PY) -m contracts.schemas
 	$(PY) -m contracts.asyncapi
+	$(PY) -m services.web.openapi_dump
 
 # When a release is cut: accept the current schemas as released (contracts/released/, the
 # baseline of the compatibility test). Refuses a breaking change to a released type.
