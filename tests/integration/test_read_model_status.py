@@ -34,7 +34,8 @@ async def test_a_read_model_that_cannot_fold_shows_degraded_and_recovers(
     env = tuned(sqlite_env, stall_seconds=1.0)
     notification = await start_service(env, "notification")
     try:
-        inbox, _access = notification.runtime.parts.views
+        [inbox] = [view for view in notification.runtime.parts.views
+                   if view.name == "notification.inbox"]
 
         def broken(domain_event: Any, sql: Any) -> None:
             raise RuntimeError("disk quota exceeded")
