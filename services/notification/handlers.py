@@ -254,9 +254,12 @@ def on_task_completed(app: NotificationApplication, inbound: InboundEvent,
     assert isinstance(event, execution.TaskCompleted)
     task = app.work.task(event.task_id)
     about = About.task_of(app, event.task_id, campaign_id=event.campaign_id)
-    Telling(app, inbound, processing_event).tell(
-        task.members("informed") if task else [], "task.done", about, "Done",
-        f"{about.named} is done.")
+    informed = task.members("informed") if task else []
+    if event.on_approval and task is not None:
+        # Its assignee was just told it is approved, which is what completed it.
+        informed = [member for member in informed if member != task.assignee_id]
+    Telling(app, inbound, processing_event).tell(informed, "task.done", about, "Done",
+                                                 f"{about.named} is done.")
 
 
 def _planner(app: NotificationApplication, campaign_id: UUID | None) -> str | None:

@@ -97,12 +97,12 @@ class Script:
                             planning.ApprovalStep(role="legal")],
             consulted_roles=["design"], informed_roles=["sales"], role_members=role_members)
 
-    def plan(self, brand: list[str] | None = None, consulted: list[str] | None = None
-             ) -> None:
+    def plan(self, brand: list[str] | None = None, consulted: list[str] | None = None,
+             informed: list[str] | None = None) -> None:
         """The directory, then the campaign anna plans: two tasks for ben."""
         self.directory()
         self.roles = {"writer": ["ben"], "brand": brand or ["dave"], "legal": ["lee"],
-                      "design": consulted or ["carla"], "sales": ["ivy", "otto"]}
+                      "design": consulted or ["carla"], "sales": informed or ["ivy", "otto"]}
         self.planning(planning.CampaignPlanned(
             campaign_id=self.campaign_id, name=CAMPAIGN_NAME, playbook_id=uuid.uuid4(),
             playbook_version=1, launch_date=LAUNCH, tasks=[

@@ -173,6 +173,19 @@ def test_informed_roles_hear_the_task_is_done_but_not_inactive_members(
         assert s.kinds(done) == {"ivy": "task.done"}
 
 
+def test_an_informed_assignee_hears_approved_not_also_done_when_approval_completes_it(
+        tmp_path: Path) -> None:
+    with script(tmp_path) as s:
+        s.plan(informed=["ivy", "ben"])
+        s.assigned("ben")
+        approved = s.execution(execution.TaskApproved(
+            task_id=s.task_id, campaign_id=s.campaign_id, submission_version=1), "lee")
+        done = s.execution(execution.TaskCompleted(
+            task_id=s.task_id, campaign_id=s.campaign_id, on_approval=True), "lee")
+        assert s.kinds(approved) == {"ben": "task.approved"}
+        assert s.kinds(done) == {"ivy": "task.done"}
+
+
 def test_a_blocked_task_tells_the_accountable_and_the_planner_once_each(
         tmp_path: Path) -> None:
     with script(tmp_path) as s:
