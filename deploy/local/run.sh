@@ -51,6 +51,8 @@ else
   SMTP_CATCHER="$MARKETFLOW_SMTP_HOST:${MARKETFLOW_SMTP_PORT:-25}"
 fi
 export MARKETFLOW_NOTIFY_POLL_SECONDS=${MARKETFLOW_NOTIFY_POLL_SECONDS:-2}
+# Demo webhooks may point at a receiver on this machine (production refuses such addresses).
+export MARKETFLOW_WEBHOOK_PRIVATE_ADDRESSES=${MARKETFLOW_WEBHOOK_PRIVATE_ADDRESSES:-true}
 export MARKETFLOW_TOKENS_FILE="${MARKETFLOW_TOKENS_FILE:-$VAR/demo-tokens.json}"
 if [[ ! -f "$MARKETFLOW_TOKENS_FILE" ]] || ! grep -q '"roles"' "$MARKETFLOW_TOKENS_FILE"; then
   # Fresh random demo tokens, kept across runs so bookmarked commands keep working (a

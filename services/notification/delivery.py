@@ -150,7 +150,8 @@ class Deliverer:
         self.settings = app.notification_settings  # type: ignore[attr-defined]
         self.clock: Callable[[], dt.datetime] = clock or app.clock  # type: ignore[attr-defined]
         self.mailer = mailer or SmtpMailer(self.settings.smtp)
-        self.sender = sender or WebhookSender()
+        self.sender = sender or WebhookSender(
+            private_addresses=self.settings.webhook_private_addresses)
         self.leadership = RelayLeadership(
             app.settings, f"{app.settings.topic()}:notification-deliveries")
         self.crash_after_send: Callable[[], None] | None = None

@@ -44,6 +44,9 @@ class NotificationSettings:
     digest_hour: int = 8
     # How often the delivery and timer loops look for work when nothing woke them.
     poll_seconds: float = 5.0
+    # Whether webhooks may be sent to loopback, private and link-local addresses (a
+    # member's URL must not reach what only the service can; `make run` and tests allow).
+    webhook_private_addresses: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> NotificationSettings:
@@ -72,6 +75,8 @@ class NotificationSettings:
                                                     cls.approval_sla_working_days),
             digest_hour=_non_negative(env, "MARKETFLOW_NOTIFY_DIGEST_HOUR", cls.digest_hour),
             poll_seconds=float(env.get("MARKETFLOW_NOTIFY_POLL_SECONDS", cls.poll_seconds)),
+            webhook_private_addresses=env.get("MARKETFLOW_WEBHOOK_PRIVATE_ADDRESSES", "false")
+            .lower() in ("1", "true", "yes"),
         )
 
     def task_link(self, task_id: object) -> str:

@@ -18,7 +18,9 @@ import datetime as dt
 import email.utils
 import hashlib
 import hmac
+import ipaddress
 import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -196,9 +198,30 @@ class WebhookSender:
     time, whatever clock schedules the attempts (receivers check it against theirs)."""
 
     def __init__(self, timeout_seconds: float = 10.0,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+                 wall_clock: Callable[[], float] = time.time, *,
+                 private_addresses: bool = False) -> None:
         self.timeout_seconds = timeout_seconds
         self.wall_clock = wall_clock
+        self.private_addresses = private_addresses
+
+    def refusal(self, url: str) -> str | None:
+        """Why the server will not POST to ``url``: a member chooses it, so without this
+        anyone could make the service call what only it can reach (its own network, the
+        cloud's metadata address). Checked at each send, on what the name resolves to
+        then; a name re-pointed between this check and the connection is not caught."""
+        if self.private_addresses:
+            return None
+        host = urlsplit(url).hostname or ""
+        try:
+            addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+        except OSError:
+            return None  # unresolvable now: the attempt fails and is retried
+        private = sorted(address for address in addresses
+                         if not ipaddress.ip_address(address.split("%")[0]).is_global)
+        if private:
+            return (f"refused: {host} resolves to a non-public address ({', '.join(private)});"
+                    " set MARKETFLOW_WEBHOOK_PRIVATE_ADDRESSES=true to allow it")
+        return None
 
     def send(self, url: str, signing_secrets: list[str], message_id: str,
              body: bytes) -> WebhookResult:
@@ -212,6 +235,9 @@ class WebhookSender:
             "webhook-signature": " ".join(sign(secret, message_id, timestamp, body)
                                           for secret in signing_secrets),
         }
+        refused = self.refusal(url)
+        if refused is not None:
+            return WebhookResult("failed", error=refused)
         try:
             with httpx.Client(timeout=self.timeout_seconds, follow_redirects=False) as client:
                 answer = client.post(url, content=body, headers=headers)
@@ -271,7 +297,8 @@ class Webhooks:
 
     def __init__(self, app: Any, sender: WebhookSender | None = None) -> None:
         self.app = app
-        self.sender = sender or WebhookSender()
+        self.sender = sender or WebhookSender(
+            private_addresses=app.notification_settings.webhook_private_addresses)
 
     @staticmethod
     def _authorize(caller: Caller, owner_kind: str, owner_key: str, manage: bool) -> str:

@@ -19,7 +19,9 @@ from tests.unit.delivery_support import http_receiver
 pytestmark = pytest.mark.integration
 
 
-async def test_a_delivery_attempt_reaches_kafka(env: Environment) -> None:
+async def test_a_delivery_attempt_reaches_kafka(env: Environment,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MARKETFLOW_WEBHOOK_PRIVATE_ADDRESSES", "true")  # the receiver's
     notification = await start_service(env, "notification")
     try:
         with http_receiver() as receiver:

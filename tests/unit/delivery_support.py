@@ -170,7 +170,9 @@ def start(settings: Settings, notification_settings: NotificationSettings, clock
           sequence: int = 0) -> Service:
     app = build(settings, notification_settings=notification_settings, clock=clock).application
     assert isinstance(app, NotificationApplication)
-    deliverer = Deliverer(app, DeliveriesView(app), sender=WebhookSender(timeout_seconds=5))
+    sender = WebhookSender(timeout_seconds=5,
+                           private_addresses=notification_settings.webhook_private_addresses)
+    deliverer = Deliverer(app, DeliveriesView(app), sender=sender)
     return Service(app, deliverer, clock, sequence)
 
 
@@ -179,4 +181,5 @@ def service(tmp_path: Path, clock: FakeClock, smtp_port: int | None, **options: 
     settings = replace(Settings(service="notification"), sqlite_dir=tmp_path)
     smtp = SmtpSettings(host="127.0.0.1" if smtp_port else None, port=smtp_port or 25,
                         sender="Marketflow <noreply@marketflow.example>", timeout_seconds=2)
+    options.setdefault("webhook_private_addresses", True)  # the receivers are on loopback
     return start(settings, NotificationSettings(web_url=WEB_URL, smtp=smtp, **options), clock)

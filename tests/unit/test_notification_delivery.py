@@ -256,6 +256,21 @@ def test_a_webhook_answered_500_twice_is_retried_then_delivered_once(tmp_path: P
         svc.app.close()
 
 
+def test_a_webhook_to_a_private_address_is_refused_unless_allowed(tmp_path: Path) -> None:
+    clock = FakeClock(MONDAY)
+    with http_receiver() as receiver:
+        svc = service(tmp_path, clock, None, webhook_private_addresses=False)
+        svc.member("cora", None)
+        subscribe(svc, receiver)
+        svc.assign("cora")
+        assert svc.deliver() == 1
+        assert receiver.hits == []
+        [attempt] = attempts(svc.app, notification_of(svc, "cora"))
+        assert attempt.outcome == "failed"  # type: ignore[attr-defined]
+        assert "non-public address (127.0.0.1)" in attempt.error  # type: ignore[attr-defined]
+        svc.app.close()
+
+
 def test_410_disables_the_endpoint_and_nothing_more_is_sent_to_it(tmp_path: Path) -> None:
     clock = FakeClock(MONDAY)
     with http_receiver() as receiver:
@@ -317,7 +332,9 @@ def test_a_rotated_secret_and_the_previous_one_both_sign_for_a_day(tmp_path: Pat
 # --- the subscriptions API --------------------------------------------------------------
 
 
-def test_webhook_subscriptions_over_http(tmp_path: Path) -> None:
+def test_webhook_subscriptions_over_http(tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MARKETFLOW_WEBHOOK_PRIVATE_ADDRESSES", "true")  # the receiver's
     with service_client("notification", tmp_path) as client, http_receiver() as receiver:
         for url in ("ftp://example.com/hook", "/relative", "http://", "javascript:alert(1)"):
             refused = client.post("/members/ben/webhooks", json={"url": url},
