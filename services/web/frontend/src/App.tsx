@@ -10,6 +10,12 @@ import { MyWork } from "./features/mywork/MyWork";
 const CampaignBoard = lazy(() => import("./features/board/CampaignBoard"));
 const YearCalendar = lazy(() => import("./features/calendar/YearCalendar"));
 const Reports = lazy(() => import("./features/reports/Reports"));
+const CampaignList = lazy(() => import("./features/campaigns/CampaignList"));
+const CampaignTimeline = lazy(() => import("./features/timeline/CampaignTimeline"));
+const PlaybookList = lazy(() => import("./features/playbooks/PlaybookList"));
+const PlaybookView = lazy(() => import("./features/playbooks/PlaybookView"));
+const Audit = lazy(() => import("./features/audit/Audit"));
+const Team = lazy(() => import("./features/team/Team"));
 
 export function App() {
   return (
@@ -19,6 +25,12 @@ export function App() {
         <Route element={<RequireSignIn />}>
           <Route element={<Layout />}>
             <Route index element={<MyWork />} />
+            <Route path="/campaigns" element={<CampaignList />} />
+            <Route path="/campaigns/:campaignId/timeline" element={<CampaignTimeline />} />
+            <Route path="/playbooks" element={<PlaybookList />} />
+            <Route path="/playbooks/:playbookId" element={<PlaybookView />} />
+            <Route path="/audit/:kind/:subjectId" element={<Audit />} />
+            <Route path="/team" element={<Team />} />
             <Route path="/campaigns/:campaignId/board" element={<CampaignBoard />} />
             <Route path="/campaigns/:campaignId/board/tasks/:taskId" element={<CampaignBoard />} />
             <Route path="/calendar" element={<YearCalendar />} />

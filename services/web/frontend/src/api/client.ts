@@ -103,3 +103,21 @@ export async function request<T>(path: string, init: RequestInit = {}): Promise<
   if (!response.ok) throw new ApiError(toProblem(body, response.status, response.statusText));
   return body as T;
 }
+
+/** Every page of a cursor-paged list (follows X-Next-Cursor / Link rel="next"). */
+export async function allPages<T>(
+  page: (cursor: string | undefined) => Promise<FetchResult<T[]>>,
+  maxPages = 20,
+): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  for (let n = 0; n < maxPages; n += 1) {
+    const pending = page(cursor);
+    const result = await pending;
+    items.push(...(await unwrap(Promise.resolve(result))));
+    const next = nextCursor(result.response);
+    if (!next) break;
+    cursor = next;
+  }
+  return items;
+}

@@ -28,7 +28,10 @@ export function Layout() {
           <NavLink to="/" end>
             My work
           </NavLink>
+          <NavLink to="/campaigns">Campaigns</NavLink>
+          <NavLink to="/playbooks">Playbooks</NavLink>
           <NavLink to="/calendar">Calendar</NavLink>
+          <NavLink to="/team">Team</NavLink>
           <NavLink to="/reports">Reports</NavLink>
         </nav>
         <div className="header-member">
