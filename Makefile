@@ -53,6 +53,7 @@ helm: $(HELM)
 test: export MARKETFLOW_KAFKA_REPLICATION_FACTOR ?= 1
 test: export MARKETFLOW_KAFKA_MIN_INSYNC_REPLICAS ?= 1
 test: install $(ASYNCAPI_CHECKER) $(AXE) $(HELM) infra-up
+	cd $(FRONTEND) && npm test --silent
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 unit: install $(ASYNCAPI_CHECKER) $(HELM)
