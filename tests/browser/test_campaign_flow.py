@@ -14,13 +14,12 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
-from tests.browser.conftest import WebStack, open_page, screenshot, watch_of
 from deploy.local.seed_demo import DEMO_TEAM
+from tests.browser.conftest import WebStack, open_page, screenshot, watch_of
 from tests.browser.demo import PLANNER, planning_client, seed_demo_directory, wait_for_board
 from tests.browser.known_bugs import SHORT, known_bug
 from tests.browser.ui import (
@@ -131,7 +130,7 @@ async def open_from_my_work(page: Page, section: str, title: str) -> None:
                  .get_by_role("heading", name=title)).to_be_visible()
 
 
-def detail(page: Page) -> Any:
+def detail(page: Page) -> Locator:
     return page.get_by_role("complementary", name="Task detail")
 
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, StorageState, expect
 
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import WebStack, open_page, screenshot, watch_of
@@ -83,9 +82,9 @@ VIEWS = [
     View("my-work", lambda demo: "/", my_work),
     View("calendar", lambda demo: f"/calendar?year={demo.launch_date.year}", calendar,
          known_axe={"label-content-name-mismatch": (
-             "calendar: the year buttons show '‹ 2026' / '2028 ›' but are named 'Previous "
-             "year' / 'Next year' (WCAG 2.5.3 label in name; a speech user saying "
-             "'click 2026' misses)")}),
+             "calendar: the year buttons show the years (an angle quote and 2026, 2028 "
+             "and an angle quote) but are named 'Previous year' / 'Next year' (WCAG "
+             "2.5.3 label in name: a speech user saying 'click 2026' misses)")}),
     View("reports", lambda demo: "/reports", reports),
     View("board", lambda demo: f"/campaigns/{demo.campaign_id}/board", board),
     View("card-detail", lambda demo: (f"/campaigns/{demo.campaign_id}/board/tasks/"
@@ -100,7 +99,7 @@ async def demo(module_web_stack: WebStack) -> Demo:
 
 @pytest.fixture(scope="module")
 async def planner_session(browser: Browser, module_web_stack: WebStack, demo: Demo
-                          ) -> dict[str, Any]:
+                          ) -> StorageState:
     """The planner signed in by clicking the sign-in page's demo member picker; the
     browser state (the session cookie) each view's page starts from."""
     async with open_page(browser, module_web_stack.url, "view-sign-in") as page:
@@ -114,16 +113,15 @@ async def planner_session(browser: Browser, module_web_stack: WebStack, demo: De
         # Before signing in, who-am-I answers 401: the one expected error.
         watch_of(page).assert_clean(allowed=(r"/auth/me: 401$",
                                              r"401 \(Unauthorized\) at .*/auth/me$"))
-        state: dict[str, Any] = await page.context.storage_state()
-        return state
+        return await page.context.storage_state()
 
 
 @pytest.fixture
 async def planner_page(browser: Browser, module_web_stack: WebStack,
-                       planner_session: dict[str, Any], request: pytest.FixtureRequest
+                       planner_session: StorageState, request: pytest.FixtureRequest
                        ) -> AsyncIterator[Page]:
     async with open_page(browser, module_web_stack.url, request.node.name,
-                         storage_state=planner_session) as page:  # type: ignore[arg-type]
+                         storage_state=planner_session) as page:
         yield page
 
 
