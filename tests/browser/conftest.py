@@ -7,12 +7,11 @@ real port in front of the four real services (in this process, on the real Kafka
   built it, a bare placeholder page otherwise. ``module_web_stack``: the same, shared by a
   module's tests (seed once, look many times; ``demo.py`` seeds make run's demo data).
 - ``browser`` (one per session): Chromium from ``/usr/bin/chromium`` (``apt-get install
-  chromium``; never a
-  Playwright browser download). Missing, it fails the test with how to install it: a
-  browser test that skips is a browser test that never runs.
-- ``page`` (``open_page``): a fresh context and page on the BFF; it records console errors, uncaught
-  exceptions, failed requests and error answers (``PageWatch``), and saves a screenshot in
-  ``var/test-output/screenshots/`` when the test ends.
+  chromium``; never a Playwright browser download). Missing, it fails the test with how
+  to install it: a browser test that skips is a browser test that never runs.
+- ``page`` (``open_page``): a fresh context and page on the BFF; it records console
+  errors, uncaught exceptions, failed requests and error answers (``PageWatch``), and
+  saves a screenshot in ``var/test-output/screenshots/`` when the test ends.
 """
 
 from __future__ import annotations
