@@ -4,11 +4,13 @@ the front end's node_modules when it has it, else ``tests/browser``'s, installed
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Page
 
+from tests.browser.known_bugs import KnownAppBug
 from tests.infrastructure import ROOT
 
 AXE_SOURCES = (
@@ -43,7 +45,15 @@ async def axe_violations(page: Page, *, impacts: tuple[str, ...] = BLOCKING
             for v in results["violations"] if v["impact"] in impacts]
 
 
-async def assert_accessible(page: Page) -> None:
+async def assert_accessible(page: Page, *, known: dict[str, str] | None = None) -> None:
+    """No serious or critical violation; ``known`` maps the rule ids of known app bugs
+    to their description: those are only warned about (``KnownAppBug``). Not checked
+    strictly as ``known_bug`` does: axe reports some rules (label-content-name-mismatch)
+    as undecided on some runs."""
     violations = await axe_violations(page)
+    for rule, description in (known or {}).items():
+        if [v for v in violations if v["id"] == rule]:
+            warnings.warn(KnownAppBug(description), stacklevel=2)
+    violations = [v for v in violations if v["id"] not in (known or {})]
     assert not violations, "accessibility violations (axe-core):\n" + "\n".join(
         f"{v['impact']} {v['id']}: {v['help']} at {v['nodes']}" for v in violations)

@@ -4,13 +4,14 @@ real port in front of the four real services (in this process, on the real Kafka
 - ``web_stack``: the four services (``tests/harness.py``) and the BFF served by uvicorn in
   this event loop on a free port, forwarding to the services in process; the demo members
   are the harness's. The BFF serves the built single-page app when ``make install`` has
-  built it, a bare placeholder page otherwise.
-- ``browser``: Chromium from ``/usr/bin/chromium`` (``apt-get install chromium``; never a
-  Playwright browser download). Missing, it fails the test with how to install it: a
-  browser test that skips is a browser test that never runs.
-- ``page``: a fresh context and page on the BFF; it records console errors, uncaught
-  exceptions, failed requests and error answers (``PageWatch``), and saves a screenshot in
-  ``var/test-output/screenshots/`` when the test ends.
+  built it, a bare placeholder page otherwise. ``module_web_stack``: the same, shared by a
+  module's tests (seed once, look many times; ``demo.py`` seeds make run's demo data).
+- ``browser`` (one per session): Chromium from ``/usr/bin/chromium`` (``apt-get install
+  chromium``; never a Playwright browser download). Missing, it fails the test with how
+  to install it: a browser test that skips is a browser test that never runs.
+- ``page`` (``open_page``): a fresh context and page on the BFF; it records console
+  errors, uncaught exceptions, failed requests and error answers (``PageWatch``), and
+  saves a screenshot in ``var/test-output/screenshots/`` when the test ends.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -31,7 +35,7 @@ from services.web.settings import DEFAULT_DIST
 from shared.config import SERVICES
 from tests.benchmarks.context import free_port
 from tests.harness import Environment, RunningService, start_service
-from tests.infrastructure import ROOT
+from tests.infrastructure import ROOT, delete_topics
 from tests.web_support import web_settings
 
 CHROMIUM = Path(os.environ.get("MARKETFLOW_CHROMIUM", "/usr/bin/chromium"))
@@ -51,18 +55,19 @@ class WebStack:
     services: dict[str, RunningService]
 
 
-@pytest.fixture
-async def web_stack(sqlite_env: Environment, tmp_path: Path) -> AsyncIterator[WebStack]:
+@asynccontextmanager
+async def serve_web_stack(env: Environment, folder: Path) -> AsyncIterator[WebStack]:
+    """The four services on ``env`` and the BFF on a free port, stopped afterwards."""
     services: dict[str, RunningService] = {}
     try:
         for name in SERVICES:
-            services[name] = await start_service(sqlite_env, name)
+            services[name] = await start_service(env, name)
         dist = DEFAULT_DIST
         if not (dist / "index.html").is_file():
-            dist = tmp_path / "dist"
-            dist.mkdir()
+            dist = folder / "dist"
+            dist.mkdir(exist_ok=True)
             (dist / "index.html").write_text(PLACEHOLDER_PAGE)
-        settings = web_settings(tmp_path, dist=dist)
+        settings = web_settings(folder, dist=dist)
         app = create_app(settings, transports={n: s.transport for n, s in services.items()})
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
@@ -82,6 +87,33 @@ async def web_stack(sqlite_env: Environment, tmp_path: Path) -> AsyncIterator[We
 
 
 @pytest.fixture
+async def web_stack(sqlite_env: Environment, tmp_path: Path) -> AsyncIterator[WebStack]:
+    async with serve_web_stack(sqlite_env, tmp_path) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+async def module_env(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+                     ) -> AsyncIterator[Environment]:
+    """A fresh namespace and SQLite stores shared by one module's tests (a module that
+    seeds once and looks many times)."""
+    folder = tmp_path_factory.mktemp("browser")
+    environment = Environment(kafka_bootstrap=kafka_bootstrap,
+                              namespace=f"t{uuid.uuid4().hex[:12]}", store="sqlite",
+                              sqlite_dir=folder / "stores", postgres_url="")
+    yield environment
+    await delete_topics(kafka_bootstrap, environment.namespace)
+
+
+@pytest.fixture(scope="module")
+async def module_web_stack(module_env: Environment, tmp_path_factory: pytest.TempPathFactory
+                           ) -> AsyncIterator[WebStack]:
+    """``web_stack``, once per module."""
+    async with serve_web_stack(module_env, tmp_path_factory.mktemp("web")) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"the browser tests need Chromium at {CHROMIUM}: install it with "
@@ -130,10 +162,14 @@ class PageWatch:
         assert not problems, "the page had problems:\n" + "\n".join(problems)
 
 
-@pytest.fixture
-async def page(browser: Browser, web_stack: WebStack,
-               request: pytest.FixtureRequest) -> AsyncIterator[Page]:
-    context = await browser.new_context(base_url=web_stack.url)
+@asynccontextmanager
+async def open_page(browser: Browser, base_url: str, name: str, **context_options: Any
+                    ) -> AsyncIterator[Page]:
+    """A fresh context and page on ``base_url`` watched by a ``PageWatch``; its
+    screenshot is saved as ``name`` when it closes."""
+    context = await browser.new_context(base_url=base_url, **context_options)
+    # Auto-waiting locators wait this long at most: a view that takes longer is broken.
+    context.set_default_timeout(10_000)
     opened = await context.new_page()
     watch = PageWatch()
     opened.on("console", watch.on_console)
@@ -144,8 +180,15 @@ async def page(browser: Browser, web_stack: WebStack,
     try:
         yield opened
     finally:
-        await screenshot(opened, re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name))
+        await screenshot(opened, re.sub(r"[^A-Za-z0-9_.-]+", "_", name))
         await context.close()
+
+
+@pytest.fixture
+async def page(browser: Browser, web_stack: WebStack,
+               request: pytest.FixtureRequest) -> AsyncIterator[Page]:
+    async with open_page(browser, web_stack.url, request.node.name) as opened:
+        yield opened
 
 
 def watch_of(page: Page) -> PageWatch:
