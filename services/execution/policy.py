@@ -7,7 +7,8 @@ action (``x-marketflow-action``). What a resource's scope means here:
   may ask: those the task resolved and those holding a chain role in the directory now;
 - a queue: *own* for the holders of the role it is named after, its teams those owning
   it (or the team it is named after): who may claim from it;
-- a campaign's board: *own* for members holding one of its tasks, its team the campaign's;
+- a campaign's board: *own* for members holding one of its tasks or asked to approve one
+  now (an approver judges a deliverable in its campaign's context), its team the campaign's;
 - a member (WIP limit, approvals inbox, absence): *own* is theirs, their teams, and for
   team managers the members reporting to them.
 
@@ -47,8 +48,9 @@ POLICY = Policy.table("execution", {
                        "and team's)", {**READS_ALL, MANAGER: TEAM, CONTRIBUTOR: OWN}),
     "queue.read": ("a team queue's unclaimed tasks",
                    {**READS_ALL, MANAGER: TEAM, CONTRIBUTOR: TEAM}),
-    "campaign.board": ("a campaign's board (its team, and members holding one of its "
-                       "tasks)", {**READS_ALL, MANAGER: TEAM, CONTRIBUTOR: TEAM}),
+    "campaign.board": ("a campaign's board (its team, members holding one of its tasks, "
+                       "and those asked to approve one now)",
+                       {**READS_ALL, MANAGER: TEAM, CONTRIBUTOR: TEAM}),
     "absence.read": ("absences and what moved; the reason only with absence.read_reason",
                      {**READS_ALL, MANAGER: ALL, CONTRIBUTOR: ALL}),
     "absence.read_reason": ("why a member is away (others see 'away')",

@@ -354,12 +354,18 @@ class TaskBoardView(Projection):
                          (str(campaign_id),))
 
     def campaign_people(self, campaign_id: UUID) -> tuple[set[str], set[str]]:
-        """Who holds a task of the campaign, and the campaign's team(s)."""
+        """Who holds a task of the campaign or is asked to approve one now, and the
+        campaign's team(s)."""
         self.catch_up()
         with self.store.transaction(commit=False) as sql:
             rows = sql.rows(f"SELECT DISTINCT assignee_id, team_id FROM {self.table('tasks')} "
                             "WHERE campaign_id = ?", (str(campaign_id),))
-        return ({row["assignee_id"] for row in rows if row["assignee_id"]},
+            approvers = sql.rows(
+                f"SELECT DISTINCT a.member_id FROM {self.table('task_pending_approvers')} a "
+                f"JOIN {self.table('tasks')} t ON t.task_id = a.task_id "
+                "WHERE t.campaign_id = ?", (str(campaign_id),))
+        return ({row["assignee_id"] for row in rows if row["assignee_id"]}
+                | {row["member_id"] for row in approvers},
                 {row["team_id"] for row in rows if row["team_id"]})
 
     def approvals_involving(self, member_id: str) -> list[UUID]:

@@ -162,14 +162,19 @@ async def test_a_contributor_sees_their_own_and_their_teams_work_only(world: Wor
 async def test_an_approver_sees_the_tasks_asking_them_and_decides_them(world: World) -> None:
     assert await world.keys("erin", "/tasks") == ["visual"]
     await world.refused("erin", "GET", f"/tasks/{world.brief}")
+    board = f"/campaigns/{world.fi_campaign}/board"
+    await world.refused("erin", "GET", board)
     for verb, body in (("start", None), ("submit", {"reference": "doc://1"})):
         assert await world.status("carla", "POST", f"/tasks/{world.visual}/{verb}",
                                   json=body) == 200
     assert await world.keys("erin", "/approvals") == ["visual"]
+    # Asked to decide, they see the deliverable's campaign (its board), while asked.
+    assert await world.status("erin", "GET", board) == 200
     await world.refused("dave", "GET", "/approvals?approver=erin")
     message = await world.refused("dave", "POST", f"/tasks/{world.visual}/approve")
     assert "approver (own)" in message
     assert await world.status("erin", "POST", f"/tasks/{world.visual}/approve") == 200
+    await world.refused("erin", "GET", board)
 
 
 async def test_an_absence_reason_is_only_for_the_member_their_managers_and_readers(
