@@ -5,6 +5,7 @@ import { Loading } from "./components/Loading";
 import { RequireSignIn } from "./features/auth/RequireSignIn";
 import { SignIn } from "./features/auth/SignIn";
 import { MyWork } from "./features/mywork/MyWork";
+import { CampaignRedirect, TaskRedirect } from "./features/notify/Redirects";
 
 // The heavier views load on demand (the charts library only with the reports).
 const CampaignBoard = lazy(() => import("./features/board/CampaignBoard"));
@@ -16,6 +17,8 @@ const PlaybookList = lazy(() => import("./features/playbooks/PlaybookList"));
 const PlaybookView = lazy(() => import("./features/playbooks/PlaybookView"));
 const Audit = lazy(() => import("./features/audit/Audit"));
 const Team = lazy(() => import("./features/team/Team"));
+const NotificationsPage = lazy(() => import("./features/notify/NotificationsPage"));
+const PreferencesPage = lazy(() => import("./features/notify/Preferences"));
 
 export function App() {
   return (
@@ -33,6 +36,11 @@ export function App() {
             <Route path="/team" element={<Team />} />
             <Route path="/campaigns/:campaignId/board" element={<CampaignBoard />} />
             <Route path="/campaigns/:campaignId/board/tasks/:taskId" element={<CampaignBoard />} />
+            {/* The notification service's e-mails and webhooks link to these three. */}
+            <Route path="/tasks/:taskId" element={<TaskRedirect />} />
+            <Route path="/campaigns/:campaignId" element={<CampaignRedirect />} />
+            <Route path="/preferences" element={<PreferencesPage />} />
+            <Route path="/notifications" element={<NotificationsPage />} />
             <Route path="/calendar" element={<YearCalendar />} />
             <Route path="/reports" element={<Reports />} />
             <Route path="*" element={<NotFound />} />

@@ -33,9 +33,15 @@ export function Layout() {
           <NavLink to="/calendar">Calendar</NavLink>
           <NavLink to="/team">Team</NavLink>
           <NavLink to="/reports">Reports</NavLink>
+          <NavLink to="/notifications">Notifications</NavLink>
+          <NavLink to="/preferences">Preferences</NavLink>
         </nav>
         <div className="header-member">
-          <NavLink to="/#notifications" className="unread" aria-label={`${unread ?? 0} unread notifications`}>
+          <NavLink
+            to="/notifications"
+            className="unread"
+            aria-label={unread === undefined ? "Unread notifications" : `${unread} unread notifications`}
+          >
             <span aria-hidden="true">🔔</span> <span className="count">{unread ?? "…"}</span>
           </NavLink>
           <span className="member-name" title={me.data?.roles.join(", ")}>

@@ -180,6 +180,9 @@ function MyNotifications() {
       <h2 id="notifications-heading">
         <span id="notifications-title">My notifications</span>
       </h2>
+      <p>
+        <Link to="/notifications">All notifications</Link> · <Link to="/preferences">Preferences</Link>
+      </p>
       {markRead.error ? <ProblemAlert error={markRead.error} onDismiss={() => markRead.reset()} /> : null}
       <QueryState what="your notifications" isPending={notifications.isPending} error={notifications.error}>
         {notifications.data?.length === 0 ? <p className="empty">No notification.</p> : null}
