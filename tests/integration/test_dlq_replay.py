@@ -6,13 +6,27 @@ by the next run. Real Kafka."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
+import uuid
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
+from contracts import execution
 from services.cli import app as cli
+from shared import cloudevents
 from shared.runtime import ensure_topics
-from tests.harness import Environment, RawMessage, publish_raw, read_topic
+from tests.harness import (
+    Environment,
+    RawMessage,
+    auth,
+    eventually,
+    publish_raw,
+    read_topic,
+    start_service,
+)
 
 ORIGINAL_HEADERS = [("ce_id", b"c-1:1"), ("ce_type", b"marketflow.planning.x.v1"),
                     ("ce_subject", b"c-1"), ("content-type", b"application/json"),
@@ -86,3 +100,86 @@ async def test_replay_puts_dead_letters_back_once(sqlite_env: Environment) -> No
 async def test_an_unknown_producer_is_refused(sqlite_env: Environment) -> None:
     code, output = await run_cli(sqlite_env, "dlq", "replay", "billing")
     assert code == 2 and "unknown producer 'billing'" in output
+
+
+def task_assigned(assignee: str) -> RawMessage:
+    """execution's task.assigned, as its relay would publish it."""
+    task_id = uuid.uuid4()
+    event = execution.TaskAssigned(task_id=task_id, campaign_id=uuid.uuid4(),
+                                   title="Launch post", assignee_id=assignee,
+                                   due_date=dt.date.today())
+    envelope = cloudevents.Envelope(
+        id=f"{task_id}:3", source="/marketflow/execution", type=event.event_type,
+        time=dt.datetime.now(dt.UTC), subject=str(task_id), actor="anna",
+        aggregate_version=3, sequence=7)
+    body, headers = cloudevents.encode(envelope, event)
+    return str(task_id).encode(), body, headers
+
+
+async def test_a_dead_letter_is_applied_once_after_the_fix(
+        sqlite_env: Environment, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real consumer (notification) dead-letters a valid message because of its own bug
+    (a handler raising ValueError: "unprocessable"); once the bug is fixed, the replay
+    puts the message back and notification applies it, once: a second replay has nothing
+    to put back, and a redelivery of the same message is dropped as a duplicate."""
+    topic = sqlite_env.settings("execution").topic()
+    await ensure_topics(sqlite_env.settings("execution"), topic)
+    notification = await start_service(sqlite_env, "notification")
+    try:
+        inbox = notification.runtime.inbox
+        assert inbox is not None
+        handlers = notification.application.handlers
+        fixed = handlers[execution.TaskAssigned]
+
+        def buggy(app: Any, inbound: cloudevents.InboundEvent, processing_event: Any) -> None:
+            raise ValueError("a bug in the task.assigned rule")
+
+        monkeypatch.setitem(handlers, execution.TaskAssigned, buggy)
+        message = task_assigned("ben")
+        await publish_raw(sqlite_env.kafka_bootstrap, topic, [message])
+
+        async def dead_lettered() -> list[Any] | None:
+            records = await read_topic(sqlite_env.kafka_bootstrap, topic + ".dlq")
+            return records or None
+
+        [letter] = await eventually(dead_lettered, timeout=10, what="the dead letter")
+        reasons = {name: value.decode() for name, value in letter.headers
+                   if name.startswith("dlq_")}
+        assert reasons["dlq_reason"] == "unprocessable"
+        assert reasons["dlq_consumer"] == "notification"
+        assert "a bug in the task.assigned rule" in reasons["dlq_detail"]
+        assert (inbox.applied, inbox.dead_lettered) == (0, 1)
+
+        async def ben_notifications() -> list[dict[str, Any]]:
+            response = await notification.http.get("/notifications", headers=auth("ben"))
+            assert response.status_code == 200, response.text
+            rows: list[dict[str, Any]] = response.json()
+            return rows
+
+        assert await ben_notifications() == []
+
+        # The fix is deployed; the dead letter goes back on execution's topic.
+        handlers[execution.TaskAssigned] = fixed
+        code, output = await run_cli(sqlite_env, "dlq", "replay", "execution")
+        assert code == 0, output
+        assert "1 dead letters" in output and "1 replayed" in output, output
+
+        [note] = await eventually(ben_notifications, timeout=10, what="ben's notification")
+        assert note["kind"] == "task.assigned" and "Launch post" in note["text"]
+        assert (inbox.applied, inbox.dead_lettered) == (1, 1)
+
+        # Nothing left to replay; the same message delivered again changes nothing.
+        code, output = await run_cli(sqlite_env, "dlq", "replay", "execution")
+        assert code == 0, output
+        assert "0 dead letters" in output, output
+        await publish_raw(sqlite_env.kafka_bootstrap, topic, [message])
+
+        async def dropped() -> bool:
+            return inbox.duplicates == 1
+
+        await eventually(dropped, timeout=10, what="the redelivery to be dropped")
+        assert (inbox.applied, inbox.dead_lettered) == (1, 1)
+        assert [row["id"] for row in await ben_notifications()] == [note["id"]]
+        assert len(await read_topic(sqlite_env.kafka_bootstrap, topic + ".dlq")) == 1
+    finally:
+        await notification.stop()
