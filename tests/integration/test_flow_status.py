@@ -41,14 +41,14 @@ NO_POLL = 600.0
 
 
 async def set_topic_limit(bootstrap: str, topic: str, max_message_bytes: int,
-                          create: bool = False) -> None:
+                          create: bool = False, partitions: int = TOPIC_PARTITIONS) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         config = {"max.message.bytes": str(max_message_bytes)}
         if create:
             # As many partitions as the services are configured for: fewer are refused.
-            await admin.create_topics([NewTopic(topic, num_partitions=TOPIC_PARTITIONS,
+            await admin.create_topics([NewTopic(topic, num_partitions=partitions,
                                                 replication_factor=1, topic_configs=config)])
         else:
             await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic,
@@ -75,10 +75,12 @@ async def define(service: RunningService, incompressible: bool = False) -> int:
 async def test_a_refused_message_stalls_the_relay_visibly_until_the_topic_takes_it(
     sqlite_env: Environment,
 ) -> None:
-    env = tuned(sqlite_env, stall_seconds=1.0)
+    # One partition (and a service configured for one), so the topic's order is the
+    # relay's: everything queues behind the refused message and follows it in order.
+    env = tuned(sqlite_env, stall_seconds=1.0, topic_partitions=1)
     topic = env.settings("planning").topic()
-    # One partition, so everything queues behind the refused message.
-    await set_topic_limit(env.kafka_bootstrap, topic, SMALL_TOPIC_LIMIT, create=True)
+    await set_topic_limit(env.kafka_bootstrap, topic, SMALL_TOPIC_LIMIT, create=True,
+                          partitions=1)
     planning = await start_service(env, "planning")
     try:
         relay = planning.runtime.relay
