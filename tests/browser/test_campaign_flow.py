@@ -21,7 +21,6 @@ from playwright.async_api import Browser, Locator, Page, expect
 from deploy.local.seed_demo import DEMO_TEAM
 from tests.browser.conftest import WebStack, open_page, screenshot, watch_of
 from tests.browser.demo import PLANNER, planning_client, seed_demo_directory, wait_for_board
-from tests.browser.known_bugs import SHORT, known_bug
 from tests.browser.ui import (
     card,
     column,
@@ -187,14 +186,10 @@ async def test_a_campaign_from_plan_to_approval_by_clicks(browser: Browser,
         await sign_in(page, APPROVER)
         approvals = page.get_by_role("region", name="Approvals waiting for me")
         await expect(approvals.get_by_role("link", name=TASK)).to_be_visible()
-        async with known_bug("My work: an approval of a one-step chain reads 'Step 2 of "
-                             "1' (the API's step counts from 1; the view adds 1)"):
-            await expect(approvals).to_contain_text("Step 1 of 1", timeout=SHORT)
+        await expect(approvals).to_contain_text("Step 1 of 1")
         await open_from_my_work(page, "Approvals waiting for me", TASK)
-        async with known_bug("card detail: the approval chain marks the step waiting for "
-                             "approval as done (green), never '· current step' (the "
-                             "API's current_step counts from 1, the view indexes from 0)"):
-            await expect(detail(page)).to_contain_text("current step", timeout=SHORT)
+        await expect(detail(page).get_by_role("list", name="Approval chain")
+                     ).to_contain_text("brand — 0/1 · current step")
         await move_card(page, TASK, "in_progress", "Lead with the customer's problem.")
         await expect_card_in(page, TASK, "in_progress")
         await expect(detail(page)).to_contain_text("Lead with the customer's problem.")

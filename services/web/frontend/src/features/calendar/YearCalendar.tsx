@@ -70,11 +70,15 @@ export default function YearCalendar() {
       <h1>Year calendar {year}</h1>
       <form className="filters" onSubmit={(event) => event.preventDefault()} aria-label="Calendar filters">
         <div className="row">
-          <button type="button" onClick={() => update("year", String(year - 1))} aria-label="Previous year">
-            ‹ {year - 1}
+          <button type="button" onClick={() => update("year", String(year - 1))}>
+            <span aria-hidden="true">‹ </span>
+            <span className="sr-only">Previous year, </span>
+            {year - 1}
           </button>
-          <button type="button" onClick={() => update("year", String(year + 1))} aria-label="Next year">
-            {year + 1} ›
+          <button type="button" onClick={() => update("year", String(year + 1))}>
+            <span className="sr-only">Next year, </span>
+            {year + 1}
+            <span aria-hidden="true"> ›</span>
           </button>
         </div>
         <label>
