@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { NavLink, Outlet, useNavigate } from "react-router";
 import { authApi } from "../api/auth";
-import { useMe } from "../features/auth/session";
+import { ME_KEY, SIGNED_OUT_KEY, useMe } from "../features/auth/session";
 import { useUnreadCount } from "../features/notifications";
 import { ProblemAlert } from "./ProblemAlert";
 
@@ -13,7 +13,12 @@ export function Layout() {
   const logout = useMutation({
     mutationFn: authApi.logout,
     onSuccess: () => {
-      queryClient.clear();
+      // Signed out at once (RequireSignIn leaves this layout in the same render, so its
+      // queries ask nothing more with the ended session), then forget the member's data.
+      // Clearing first would let this layout render once more and refetch (401s).
+      queryClient.setQueryData(SIGNED_OUT_KEY, true);
+      queryClient.setQueryData(ME_KEY, null);
+      queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== "auth" });
       navigate("/sign-in", { replace: true });
     },
   });
