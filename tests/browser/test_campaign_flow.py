@@ -223,6 +223,8 @@ async def test_a_campaign_from_plan_to_approval_by_clicks(browser: Browser,
             ("task changes requested", APPROVER), ("task submitted", WRITER),
             ("approval given", APPROVER), ("task approved", APPROVER),
             ("task completed", APPROVER)], story
+        await expect(page.get_by_role("region", name="Timeline")).to_contain_text(
+            "Reason: approval of submission 2 completes the task")
         await expect(page.get_by_label("As of")).to_be_visible()
         await expect(page.get_by_role("table", name="Tasks then")).to_contain_text(TASK)
         exports = page.get_by_role("navigation", name="Export the audit trail")
