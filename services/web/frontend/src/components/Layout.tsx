@@ -47,7 +47,7 @@ export function Layout() {
             className="unread"
             aria-label={unread === undefined ? "Unread notifications" : `${unread} unread notifications`}
           >
-            <span aria-hidden="true">🔔</span> <span className="count">{unread ?? "…"}</span>
+            <BellIcon /> <span className="count">{unread ?? "…"}</span>
           </NavLink>
           <span className="member-name" title={me.data?.roles.join(", ")}>
             {me.data?.name}
@@ -62,5 +62,17 @@ export function Layout() {
         <Outlet />
       </main>
     </>
+  );
+}
+
+/** A bell drawn inline (an emoji would need a colour-emoji font, absent on many desktops). */
+function BellIcon() {
+  return (
+    <svg aria-hidden="true" focusable="false" width="16" height="16" viewBox="0 0 24 24" className="icon">
+      <path
+        fill="currentColor"
+        d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z"
+      />
+    </svg>
   );
 }

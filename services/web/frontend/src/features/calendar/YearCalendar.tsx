@@ -147,7 +147,14 @@ export default function YearCalendar() {
                 {bucket.entries.map((entry) => (
                   <li key={entry.uid} className={`entry entry-${entry.kind}`}>
                     <Link to={`/campaigns/${entry.campaign_id}/board${entry.task_id ? `/tasks/${entry.task_id}` : ""}`}>
-                      {entry.kind === "launch" ? `🚀 ${entry.campaign}` : entry.title}
+                      {entry.kind === "launch" ? (
+                        <>
+                          <span aria-hidden="true" className="launch-mark">◆ </span>
+                          {entry.campaign}
+                        </>
+                      ) : (
+                        entry.title
+                      )}
                     </Link>
                     <div className="muted">
                       {formatDate(entry.kind === "launch" ? entry.start_date : entry.due_date)}
