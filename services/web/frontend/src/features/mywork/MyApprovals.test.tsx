@@ -22,7 +22,9 @@ function item(step: number, steps: number) {
 }
 
 describe("My work: approvals waiting for me", () => {
-  beforeEach(() => fetchMock.mockReset());
+  beforeEach(() => {
+    fetchMock.mockReset();
+  });
 
   it("counts the API's step from 1, as it does (a one-step chain is step 1 of 1)", async () => {
     fetchMock.mockResolvedValue(json([item(1, 1)]));
