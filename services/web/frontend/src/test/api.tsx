@@ -27,7 +27,10 @@ function Where() {
 }
 
 /** Renders routes under a fresh query client (no retries), signed in as a contributor. */
-export function renderRoutes(routes: { path: string; element: ReactElement }[], at: string) {
+export function renderRoutes(
+  routes: { path: string; element: ReactElement }[],
+  at: string | { pathname: string; state?: unknown },
+) {
   const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
   queryClient.setQueryData(ME_KEY, { member_id: "m-ann", name: "Ann", roles: ["contributor"] });
   const result = render(

@@ -4,7 +4,7 @@ import { Navigate, useLocation } from "react-router";
 import { authApi } from "../../api/auth";
 import { Loading } from "../../components/Loading";
 import { ProblemAlert } from "../../components/ProblemAlert";
-import { ME_KEY, useMe } from "./session";
+import { ME_KEY, SIGNED_OUT_KEY, useMe } from "./session";
 
 export function SignIn() {
   const me = useMe();
@@ -21,6 +21,7 @@ export function SignIn() {
     mutationFn: (id: string) => authApi.demoLogin(id),
     onSuccess: async () => {
       queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== "auth" });
+      queryClient.setQueryData(SIGNED_OUT_KEY, false);
       await queryClient.invalidateQueries({ queryKey: ME_KEY });
     },
   });

@@ -3,6 +3,8 @@ import { authApi, type SignedIn } from "../../api/auth";
 import { ApiError } from "../../api/problem";
 
 export const ME_KEY = ["auth", "me"] as const;
+/** Set on signing out: the sign-in page then returns to My work, not to the last page. */
+export const SIGNED_OUT_KEY = ["auth", "signed-out"] as const;
 
 /** The signed-in member, or null when the BFF answers 401. */
 export function useMe() {

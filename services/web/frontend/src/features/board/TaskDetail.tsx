@@ -33,8 +33,25 @@ export function whoMustAct(task: Pick<TaskDetail, "status" | "assignee_id" | "pe
   return `Anyone who can claim from queue ${task.queue}.`;
 }
 
+export type StepState = "done" | "current" | "waiting";
+
+/** Each approval step's state. The API's `current_step` counts from 1 (the step being
+ * waited on, or the next one before submission; past the last once all approved). A step is
+ * current only while the task is under review. */
+export function chainStepStates(task: Pick<TaskDetail, "status" | "approval_chain" | "current_step">): StepState[] {
+  const finished = task.status === "approved" || task.status === "done";
+  const reviewing = task.status === "submitted" || task.status === "in_review";
+  const current = task.current_step === null ? null : task.current_step - 1;
+  return task.approval_chain.map((_, index) => {
+    if (finished || (current !== null && index < current)) return "done";
+    if (reviewing && index === current) return "current";
+    return "waiting";
+  });
+}
+
 export function TaskDetailView({ task }: { task: TaskDetail }) {
   const queryClient = useQueryClient();
+  const states = chainStepStates(task);
   const [comment, setComment] = useState("");
   const addComment = useMutation({
     mutationFn: () =>
@@ -61,21 +78,14 @@ export function TaskDetailView({ task }: { task: TaskDetail }) {
       <h3>Who must act</h3>
       <p>{whoMustAct(task)}</p>
 
-      <h3>Approval chain</h3>
+      <h3 id="approval-chain">Approval chain</h3>
       {task.approval_chain.length === 0 ? (
         <p className="muted">No approval: submitting approves it.</p>
       ) : (
-        <ol className="chain">
+        <ol className="chain" aria-labelledby="approval-chain">
           {task.approval_chain.map((step, index) => {
             const approvals = task.step_approvals[index] ?? [];
-            const state =
-              task.current_step === null || index < task.current_step
-                ? task.status === "approved" || task.status === "done" || index < (task.current_step ?? 0)
-                  ? "done"
-                  : "waiting"
-                : index === task.current_step
-                  ? "current"
-                  : "waiting";
+            const state = states[index];
             return (
               <li key={index} className={`step step-${state}`}>
                 {step.member_id ?? step.role} — {approvals.length}/{step.required_approvals}

@@ -70,11 +70,15 @@ export default function YearCalendar() {
       <h1>Year calendar {year}</h1>
       <form className="filters" onSubmit={(event) => event.preventDefault()} aria-label="Calendar filters">
         <div className="row">
-          <button type="button" onClick={() => update("year", String(year - 1))} aria-label="Previous year">
-            ‹ {year - 1}
+          <button type="button" onClick={() => update("year", String(year - 1))}>
+            <span aria-hidden="true">‹ </span>
+            <span className="sr-only">Previous year, </span>
+            {year - 1}
           </button>
-          <button type="button" onClick={() => update("year", String(year + 1))} aria-label="Next year">
-            {year + 1} ›
+          <button type="button" onClick={() => update("year", String(year + 1))}>
+            <span className="sr-only">Next year, </span>
+            {year + 1}
+            <span aria-hidden="true"> ›</span>
           </button>
         </div>
         <label>
@@ -143,7 +147,14 @@ export default function YearCalendar() {
                 {bucket.entries.map((entry) => (
                   <li key={entry.uid} className={`entry entry-${entry.kind}`}>
                     <Link to={`/campaigns/${entry.campaign_id}/board${entry.task_id ? `/tasks/${entry.task_id}` : ""}`}>
-                      {entry.kind === "launch" ? `🚀 ${entry.campaign}` : entry.title}
+                      {entry.kind === "launch" ? (
+                        <>
+                          <span aria-hidden="true" className="launch-mark">◆ </span>
+                          {entry.campaign}
+                        </>
+                      ) : (
+                        entry.title
+                      )}
                     </Link>
                     <div className="muted">
                       {formatDate(entry.kind === "launch" ? entry.start_date : entry.due_date)}

@@ -73,7 +73,7 @@ function MyTasks() {
   );
 }
 
-function MyApprovals() {
+export function MyApprovals() {
   const approvals = useQuery({
     queryKey: ["execution", "approvals", "me"],
     queryFn: () => unwrap(execution.GET("/approvals", { params: { query: { approver: "me", limit: 500 } } })),
@@ -91,7 +91,7 @@ function MyApprovals() {
                 <Link to={boardLink(item)}>{item.title}</Link>{" "}
                 <SlaBadge sla={item.sla} />
                 <div className="muted">
-                  Step {item.step + 1} of {item.steps} ({item.approvals.length}/{item.required_approvals}{" "}
+                  Step {item.step} of {item.steps} ({item.approvals.length}/{item.required_approvals}{" "}
                   approvals) · submission {item.submission.version} by {item.submission.submitted_by} · due{" "}
                   {formatDate(item.due_date)}
                 </div>

@@ -209,7 +209,7 @@ function PlanSection({ playbook }: { playbook: Playbook }) {
             plan={(body) => unwrap(planning.POST("/campaigns", { body }))}
             onPlanned={async (campaign) => {
               await queryClient.invalidateQueries({ queryKey: ["planning", "campaigns"] });
-              navigate(`/campaigns/${campaign.id}/board`);
+              navigate(`/campaigns/${campaign.id}/board`, { state: { planned: true } });
             }}
           />
         ) : null}
