@@ -191,8 +191,15 @@ async def writer_my_work(page: Page, demo: Demo) -> None:
     await expect(page.get_by_role("region", name="Approvals waiting for me")).to_be_visible()
 
 
+async def writer_campaigns(page: Page, demo: Demo) -> None:
+    await campaigns(page, demo)
+    # Progress of the campaigns they work on (the report of every campaign is not theirs).
+    await expect(page.get_by_label(f"{demo.campaign_name}: 0% done")).to_be_visible()
+
+
 CONTRIBUTOR_VIEWS = [
     View("my-work", lambda demo: "/", writer_my_work),
+    View("campaigns", lambda demo: "/campaigns", writer_campaigns),
     View("notifications", lambda demo: "/notifications", notifications),
     View("preferences", lambda demo: "/preferences", preferences),
     View("board", lambda demo: f"/campaigns/{demo.campaign_id}/board", board),

@@ -3,12 +3,14 @@ import type { CampaignProgress, CampaignSummary, PlaybookSummary } from "../../a
 import { formatDate } from "../../components/dates";
 import { QueryState } from "../../components/Loading";
 import { ProblemAlert } from "../../components/ProblemAlert";
+import { useSignedInMember } from "../auth/session";
 import { campaignLinks, useCampaigns, usePlaybooks, useProgressReport } from "./queries";
 
 export default function CampaignList() {
   const campaigns = useCampaigns();
   const playbooks = usePlaybooks();
-  const progress = useProgressReport();
+  const me = useSignedInMember();
+  const progress = useProgressReport(me);
   return (
     <div className="campaigns">
       <h1>Campaigns</h1>

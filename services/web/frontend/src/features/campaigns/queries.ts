@@ -1,5 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { allPages, planning, reporting, unwrap } from "../../api/client";
+import type { SignedIn } from "../../api/auth";
+import { seesAll } from "../auth/roles";
 
 export function useCampaigns() {
   return useQuery({
@@ -23,10 +25,13 @@ export function usePlaybooks() {
   });
 }
 
-export function useProgressReport() {
+/** Progress of every campaign for those who see all; a contributor or team manager may
+ * only ask for their own work's (the server refuses the whole list to them with a 403). */
+export function useProgressReport(me: SignedIn) {
+  const query = seesAll(me) ? {} : { member_id: me.member_id };
   return useQuery({
-    queryKey: ["reporting", "progress", {}],
-    queryFn: () => unwrap(reporting.GET("/reports/progress", { params: { query: {} } })),
+    queryKey: ["reporting", "progress", query],
+    queryFn: () => unwrap(reporting.GET("/reports/progress", { params: { query } })),
   });
 }
 
