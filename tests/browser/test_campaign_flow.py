@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, expect
+from playwright.async_api import Browser, FilePayload, Locator, Page, expect
 
 from deploy.local.seed_demo import DEMO_TEAM
 from tests.browser.conftest import WebStack, open_page, screenshot, watch_of
@@ -59,9 +59,9 @@ phases:
 async def import_playbook(page: Page, name: str) -> None:
     """Playbooks → choose the YAML file → Import → the new playbook's page."""
     await nav(page, "Playbooks")
-    await page.get_by_label("Import playbook (YAML)").set_input_files(files=[{
-        "name": "launch-post.yaml", "mimeType": "application/yaml",
-        "buffer": PLAYBOOK_YAML.format(name=name, task=TASK).encode()}])
+    yaml_file = FilePayload(name="launch-post.yaml", mimeType="application/yaml",
+                            buffer=PLAYBOOK_YAML.format(name=name, task=TASK).encode())
+    await page.get_by_label("Import playbook (YAML)").set_input_files(files=[yaml_file])
     await page.get_by_role("button", name="Import", exact=True).click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text(name)
 

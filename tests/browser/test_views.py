@@ -9,7 +9,7 @@ One system is seeded for the module (the views only read it)."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -242,44 +242,33 @@ async def planner_session(browser: Browser, module_web_stack: WebStack, demo: De
         return await page.context.storage_state()
 
 
-@pytest.fixture
-async def planner_page(browser: Browser, module_web_stack: WebStack,
-                       planner_session: StorageState, request: pytest.FixtureRequest
-                       ) -> AsyncIterator[Page]:
-    async with open_page(browser, module_web_stack.url, request.node.name,
-                         storage_state=planner_session) as page:
-        yield page
+async def check_view(browser: Browser, stack: WebStack, session: StorageState, demo: Demo,
+                     view: View, test_name: str, shot: str) -> None:
+    """Opens the view in a fresh page of the signed-in session: its content shows, the
+    page settles with no console error or failed request, and passes the axe scan."""
+    async with open_page(browser, stack.url, test_name, storage_state=session) as page:
+        await page.goto(view.path(demo))
+        await view.content(page, demo)
+        await settled(page)
+        await assert_accessible(page, known=view.known_axe)
+        await screenshot(page, shot)
+        watch_of(page).assert_clean()
 
 
 @pytest.mark.parametrize("view", VIEWS, ids=[view.name for view in VIEWS])
-async def test_the_view_renders_the_demo_data(planner_page: Page, demo: Demo,
-                                              view: View) -> None:
-    page = planner_page
-    await page.goto(view.path(demo))
-    await view.content(page, demo)
-    await settled(page)
-    await assert_accessible(page, known=view.known_axe)
-    await screenshot(page, f"view-{view.name}")
-    watch_of(page).assert_clean()
-
-
-@pytest.fixture
-async def writer_page(browser: Browser, module_web_stack: WebStack,
-                      writer_session: StorageState, request: pytest.FixtureRequest
-                      ) -> AsyncIterator[Page]:
-    async with open_page(browser, module_web_stack.url, request.node.name,
-                         storage_state=writer_session) as page:
-        yield page
+async def test_the_view_renders_the_demo_data(browser: Browser, module_web_stack: WebStack,
+                                              planner_session: StorageState, demo: Demo,
+                                              view: View, request: pytest.FixtureRequest
+                                              ) -> None:
+    await check_view(browser, module_web_stack, planner_session, demo, view,
+                     request.node.name, f"view-{view.name}")
 
 
 @pytest.mark.parametrize("view", CONTRIBUTOR_VIEWS, ids=[view.name for view in CONTRIBUTOR_VIEWS])
-async def test_the_view_renders_for_a_contributor(writer_page: Page, demo: Demo,
-                                                  view: View) -> None:
+async def test_the_view_renders_for_a_contributor(browser: Browser, module_web_stack: WebStack,
+                                                  writer_session: StorageState, demo: Demo,
+                                                  view: View, request: pytest.FixtureRequest
+                                                  ) -> None:
     """A plain contributor's views ask only for what they may read: no 403 on the way."""
-    page = writer_page
-    await page.goto(view.path(demo))
-    await view.content(page, demo)
-    await settled(page)
-    await assert_accessible(page, known=view.known_axe)
-    await screenshot(page, f"view-writer-{view.name}")
-    watch_of(page).assert_clean()
+    await check_view(browser, module_web_stack, writer_session, demo, view,
+                     request.node.name, f"view-writer-{view.name}")
