@@ -94,6 +94,14 @@ class WorkingCalendar:
 
     def working_days_between(self, first: dt.date, last: dt.date) -> int:
         """How many working days lie in [first, last] (0 when last < first)."""
+        if last < first:
+            return 0
+        if self._holidays is None and not self.closed_days:
+            # Weekdays only: whole weeks by arithmetic (reports count this per task).
+            weeks, extra = divmod((last - first).days + 1, 7)
+            return weeks * 5 + sum(
+                (first + dt.timedelta(days=weeks * 7 + offset)).weekday() not in WEEKEND
+                for offset in range(extra))
         count = 0
         day = first
         while day <= last:

@@ -6,6 +6,11 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 
+from shared.working_calendar import WorkingCalendar
+
+WEEKDAYS = WorkingCalendar()
+"""Monday to Friday: reports do not know the teams' holidays (docs/reports.md)."""
+
 
 def percentile(values: Iterable[float], percent: float) -> float | None:
     """The nearest-rank percentile: the smallest value with at least ``percent`` % of the
@@ -32,14 +37,7 @@ def hours_between(start_micros: int, end_micros: int) -> float:
 def working_days_between(earlier: dt.date, later: dt.date) -> int:
     """Working days (Monday to Friday) after ``earlier`` up to and including ``later``;
     0 when ``later`` is not after ``earlier``. Done on Monday, due the Friday before: 1."""
-    if later <= earlier:
-        return 0
-    weeks, extra = divmod((later - earlier).days, 7)
-    count = weeks * 5
-    for offset in range(1, extra + 1):
-        if (earlier + dt.timedelta(days=weeks * 7 + offset)).weekday() < 5:
-            count += 1
-    return count
+    return WEEKDAYS.working_days_between(earlier + dt.timedelta(days=1), later)
 
 
 def percent_done(done: int, tasks: int, cancelled: int) -> float:
