@@ -219,6 +219,9 @@ class AccessView(Projection):
 
     name = "access"
     version = 1
+    # Outside planning, folded from planning's events (a revoked token is refused once
+    # its event is applied here; another replica's follower picks it up within 0.5 s).
+    fed_by_other_services = True
     tables: ClassVar[tuple[Table, ...]] = (
         Table("access_members", (("member_id", "text"), ("name", "text"), ("roles", "json"),
                                  ("team_ids", "json"), ("manager_id", "text"),
@@ -291,7 +294,7 @@ class AccessView(Projection):
     # --- queries ---------------------------------------------------------------------
 
     def credential(self, hashed: str) -> Credential | None:
-        self.catch_up()
+        self.refresh()
         with self.store.transaction(commit=False) as sql:
             row = sql.one(f"SELECT * FROM {self.table('access_credentials')} "
                           "WHERE token_hash = ?", (hashed,))
@@ -306,7 +309,7 @@ class AccessView(Projection):
             revoked=bool(row["revoked"]))
 
     def member(self, member_id: str) -> MemberFacts | None:
-        self.catch_up()
+        self.refresh()
         with self.store.transaction(commit=False) as sql:
             row = sql.one(f"SELECT * FROM {self.table('access_members')} WHERE member_id = ?",
                           (member_id,))

@@ -8,6 +8,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from copy import deepcopy
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
@@ -60,6 +61,10 @@ class ServiceApplication(Application[UUID]):
         # see its uncommitted aggregates).
         self._batch = threading.local()
         self._commit_listeners: list[CommitListener] = []
+        self.local_commits = 0
+        """Commits by this process so far (see ``committed_since``)."""
+        self._last_commit_of: dict[type, int] = {}
+        self._commits_counted = threading.Lock()
         prepare_store(settings)
         env = settings.store_environment()
         # The library's process recorder, plus the inbox table of applied event ids.
@@ -97,12 +102,22 @@ class ServiceApplication(Application[UUID]):
             stamp_trace_context(processing_event.events)
             recordings = super()._record(processing_event)
         if recordings:
+            with self._commits_counted:
+                self.local_commits += 1
+                for domain_event in processing_event.events:
+                    self._last_commit_of[type(domain_event)] = self.local_commits
             for listener in self._commit_listeners:
                 try:
                     listener()
                 except Exception:  # the commit stands; a listener is only a hint
                     log.warning("commit listener failed", exc_info=True)
         return recordings
+
+    def committed_since(self, local_commits: int, wanted: Callable[[type], bool]) -> bool:
+        """Whether this process committed an event of a ``wanted`` class after its
+        ``local_commits``-th commit (other processes' commits are not seen here)."""
+        return any(commit > local_commits and wanted(event_class)
+                   for event_class, commit in list(self._last_commit_of.items()))
 
     # --- reading ---------------------------------------------------------------
 
@@ -111,23 +126,50 @@ class ServiceApplication(Application[UUID]):
         """The aggregate, or ``NotFound`` naming what was asked for. Inside a batch of
         inbound events, an aggregate changed earlier in the batch is returned as changed."""
         what = label or kind.__name__.lower()
-        pending = self._pending_aggregates()
-        if version is None and aggregate_id in pending:
-            aggregate: Aggregate = pending[aggregate_id]
-            if isinstance(aggregate, kind):
-                return aggregate
-        try:
-            aggregate = self.repository.get(aggregate_id, version=version)
-        except AggregateNotFoundError:
-            raise NotFound(f"{what} {aggregate_id} not found") from None
-        if not isinstance(aggregate, kind):
+        found = self.find(aggregate_id, kind) if version is None else self._get(
+            aggregate_id, kind, version)
+        if found is None:
             raise NotFound(f"{what} {aggregate_id} not found")
-        return aggregate
+        return found
+
+    def find(self, aggregate_id: UUID, kind: type[TAggregate]) -> TAggregate | None:
+        """The aggregate, or None if there is none (one read, where ``exists`` and then
+        ``load`` cost two). Inside a batch of inbound events, an aggregate changed earlier
+        in the batch is returned as changed, and one read earlier is not read again."""
+        pending = self._pending_aggregates()
+        if aggregate_id in pending:
+            aggregate = pending[aggregate_id]
+            return aggregate if isinstance(aggregate, kind) else None
+        read: dict[UUID, Any] | None = getattr(self._batch, "read", None)
+        if read is None:
+            return self._get(aggregate_id, kind, None)
+        if aggregate_id not in read:
+            try:
+                read[aggregate_id] = self.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                read[aggregate_id] = None
+        aggregate = read[aggregate_id]
+        # A copy: the handler may change it, and the batch may be applied again one by one.
+        return deepcopy(aggregate) if isinstance(aggregate, kind) else None
+
+    def _get(self, aggregate_id: UUID, kind: type[TAggregate], version: int | None
+             ) -> TAggregate | None:
+        try:
+            aggregate: Any = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, kind) else None
 
     def exists(self, aggregate_id: UUID) -> bool:
         if aggregate_id in self._pending_aggregates():
             return True
-        return bool(self.recorder.select_events(aggregate_id, limit=1))
+        read: dict[UUID, Any] | None = getattr(self._batch, "read", None)
+        if read is not None and aggregate_id in read:
+            return read[aggregate_id] is not None
+        found = bool(self.recorder.select_events(aggregate_id, limit=1))
+        if read is not None and not found:
+            read[aggregate_id] = None  # created later in the batch, it is pending first
+        return found
 
     def _pending_aggregates(self) -> dict[UUID, Any]:
         batch: ProcessingEvent[UUID] | None = getattr(self._batch, "processing_event", None)
@@ -180,6 +222,9 @@ class ServiceApplication(Application[UUID]):
         duplicates = len(batch) - len(fresh)
         if not fresh:
             return 0, duplicates
+        # What the batch's handlers read, read once for the whole batch: the inbox is the
+        # only writer of most of it, and a copy another writer made stale fails the save.
+        self._batch.read = {}
         try:
             chunk: list[InboxEntry] = []
             processing_event = self._start_chunk()
@@ -193,6 +238,7 @@ class ServiceApplication(Application[UUID]):
                 self._record_chunk(processing_event, chunk)
         finally:
             self._batch.processing_event = None
+            self._batch.read = None
         return len(fresh), duplicates
 
     def _start_chunk(self) -> ProcessingEvent[UUID]:
@@ -205,6 +251,9 @@ class ServiceApplication(Application[UUID]):
         """One transaction: the chunk's events and its messages' identities."""
         processing_event.saved_kwargs["inbox"] = entries
         self._record(processing_event)
+        read: dict[UUID, Any] | None = getattr(self._batch, "read", None)
+        if read is not None:
+            read.update(processing_event.aggregates)
 
     @property
     def inbox_recorder(self) -> InboxRecorder:

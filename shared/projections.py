@@ -21,6 +21,7 @@ rebuild`` and ``verify`` do the same on demand.
 from __future__ import annotations
 
 import base64
+import bisect
 import contextlib
 import inspect
 import logging
@@ -41,6 +42,8 @@ from shared.domain import DomainError, InvalidCommand
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 500
+SKIP_WRITE_DISTANCE = 10 * PAGE_SIZE
+SHARED_LOG_WINDOW = 8 * PAGE_SIZE
 LIVE_PREFIX = "rm_"
 REBUILD_PREFIX = "rb_"
 POSITIONS_TABLE = "projection_positions"
@@ -128,6 +131,13 @@ class ReadStore:
                   connection.transaction(force_rollback=not commit)):
                 yield Sql(connection.cursor(), self.dialect)
             return
+        if not commit and self.dialect == "postgres":
+            # Reads on the pool's autocommit connection, without BEGIN and ROLLBACK (two
+            # round trips of three): at READ COMMITTED each statement takes its own
+            # snapshot inside a transaction too, so nothing is less consistent.
+            with self.datastore.get_connection() as connection:
+                yield Sql(connection.cursor(), self.dialect)
+            return
         with self.datastore.transaction(commit=commit) as cursor:
             yield Sql(cursor, self.dialect)
 
@@ -171,16 +181,33 @@ class Projection:
     name: ClassVar[str]
     version: ClassVar[int] = 1
     tables: ClassVar[tuple[Table, ...]]
+    fed_by_other_services: ClassVar[bool] = False
+    """Its events come only from other services' (applied by the inbox), never from a
+    user's command here, so read-your-writes asks nothing of it across replicas: a query
+    catches it up only when this process committed one of its events since it last did
+    (an inbound batch, then a command relying on it); otherwise it answers from its
+    tables, which the follower keeps current (what another replica applied shows within
+    ``READ_MODEL_POLL_SECONDS``). Saves a round trip per query on the command path."""
 
     def __init__(self, app: ServiceApplication, *, prefix: str = LIVE_PREFIX) -> None:
         self.app = app
         self.store = ReadStore(app)
         self.prefix = prefix
         self.position = 0
+        """Caught up to here: what lies between the recorded position and this had
+        nothing to fold (a skip is not written at once, see ``_skip_page``)."""
+        self._written_position = 0
+        """The position in ``projection_positions`` as this process last saw it."""
+        self._checked_commit = -1
+        self.generation = 0
+        """Changes whenever the tables may have (a fold here, another replica's, a
+        rebuild): what was read from them before may be kept until it does."""
+        """``app.local_commits`` when this projection last caught up."""
         self.loaded_position: int | None = None
         """Where the projection stood when this process first read it (restart tests)."""
         self._lock = threading.RLock()
         self._handled_topics: dict[str, bool] = {}
+        self._handled_classes: dict[type, bool] = {}
         self._opened = False
 
     # --- the fold ----------------------------------------------------------------------
@@ -197,6 +224,14 @@ class Projection:
 
     def forget(self) -> None:
         """Drop anything prepared for a page that was not applied (a lost race)."""
+
+    def handles_class(self, event_class: type) -> bool:
+        known = self._handled_classes.get(event_class)
+        if known is None:
+            dispatcher = inspect.getattr_static(type(self), "apply").dispatcher
+            known = dispatcher.dispatch(event_class) is not dispatcher.dispatch(object)
+            self._handled_classes[event_class] = known
+        return known
 
     def handles(self, topic: str) -> bool:
         known = self._handled_topics.get(topic)
@@ -292,7 +327,7 @@ class Projection:
             if recorded is None:
                 self._write_position(sql, 0)
                 recorded = (0, self.version)
-        self.position = recorded[0]
+        self.position = self._written_position = recorded[0]
         if self.loaded_position is None:
             self.loaded_position = self.position
         # Tables of another version are not this code's to fold into: open once rebuilt.
@@ -312,20 +347,30 @@ class Projection:
 
     # --- catching up -------------------------------------------------------------------
 
-    def catch_up(self, progress: Progress | None = None) -> CatchUp:
-        """Apply everything committed since the recorded position, a page per transaction."""
+    def refresh(self) -> None:
+        """Before a query: catch up, unless ``fed_by_other_services`` says it need not."""
+        if (self.fed_by_other_services and self._opened
+                and not self.app.committed_since(self._checked_commit, self.handles_class)):
+            return
+        self.catch_up()
+
+    def catch_up(self, progress: Progress | None = None, *,
+                 log: SharedLog | None = None) -> CatchUp:
+        """Apply everything committed since the recorded position, a page per transaction
+        (``log``: pages read and decoded once for several projections)."""
         started = time.monotonic()
         self.ensure_open()
         result = CatchUp(position=self.position)
+        log = log or SharedLog(self.app)
         with self._lock:
+            local_commits = self.app.local_commits  # before reading: a later one is unseen
             head = self.app.recorder.max_notification_id() or 0 if progress else 0
             while True:
-                notifications = self.app.recorder.select_notifications(
-                    start=self.position + 1, limit=PAGE_SIZE)
+                notifications = log.read(self.position + 1, PAGE_SIZE)
                 if not notifications:
                     break
                 try:
-                    result.applied += self._apply_page(notifications)
+                    result.applied += self._apply_page(notifications, log)
                 except Exception as error:
                     raise ReadModelUnavailable(
                         f"read model {self.name} cannot fold notifications "
@@ -335,14 +380,16 @@ class Projection:
                     progress(self.position, max(head, self.position))
                 if len(notifications) < PAGE_SIZE:
                     break
+            self._checked_commit = local_commits
         result.position = self.position
         result.seconds = time.monotonic() - started
         return result
 
-    def _prepared(self, notifications: Sequence[Notification]) -> list[Any]:
+    def _prepared(self, notifications: Sequence[Notification],
+                  log: SharedLog | None = None) -> list[Any]:
         """The page's events this projection folds, with what they need prefetched."""
-        events = [self.app.mapper.to_domain_event(n)
-                  for n in notifications if self.handles(n.topic)]
+        decode = log.decode if log else self.app.mapper.to_domain_event
+        events = [decode(n) for n in notifications if self.handles(n.topic)]
         self.prepare(events)
         return events
 
@@ -353,38 +400,58 @@ class Projection:
         self.finish(sql)
         self._write_position(sql, last)
 
-    def _apply_page(self, notifications: Sequence[Notification]) -> int:
-        start = self.position
-        events = self._prepared(notifications)
+    def _apply_page(self, notifications: Sequence[Notification],
+                    log: SharedLog | None = None) -> int:
+        events = self._prepared(notifications, log)
         if not events:
-            return self._skip_page(start, notifications[-1].id)
+            return self._skip_page(notifications[-1].id)
         try:
             with self.store.transaction(commit=True, pipelined=True) as sql:
+                self._commit_without_waiting_for_disk(sql)
                 recorded = self._read_position(sql, lock=True)
-                if recorded is None or recorded[0] != start:
+                if recorded is None or recorded[0] != self._written_position:
                     # Another replica (or a rebuild swap) moved it: re-read from there.
                     raise _PositionMoved(recorded[0] if recorded else 0)
                 self._fold(sql, events, notifications[-1].id)
         except _PositionMoved as moved:
             self.forget()
-            self.position = moved.position
+            self.position = self._written_position = moved.position
+            self.generation += 1
             return 0
         except BaseException:
             self.forget()
             raise
-        self.position = notifications[-1].id
+        self.position = self._written_position = notifications[-1].id
+        self.generation += 1
         return len(events)
 
-    def _skip_page(self, start: int, last: int) -> int:
-        """A page with nothing to fold only moves the position: one conditional update
-        (it fails, and the page is re-read, if another replica moved it meanwhile)."""
+    def _commit_without_waiting_for_disk(self, sql: Sql) -> None:
+        """A fold's commit does not wait for its WAL flush (PostgreSQL's asynchronous
+        commit): a crash of the server may lose the last few folds, but never part of
+        one, and rows and position go together, so the projection is only behind and
+        folds them again. Its source, the event store, commits synchronously."""
+        if self.store.dialect == "postgres":
+            sql.execute("SET LOCAL synchronous_commit TO OFF")
+
+    def _skip_page(self, last: int) -> int:
+        """A page with nothing to fold moves the position in memory only: it is written
+        with the next fold, or once ``SKIP_WRITE_DISTANCE`` notifications were skipped
+        (a restart re-reads at most that many, by topic, without decoding them). The
+        write is conditional: if another replica moved the position meanwhile, the
+        page is re-read from there."""
+        if last - self._written_position < SKIP_WRITE_DISTANCE:
+            self.position = last
+            return 0
         with self.store.transaction(commit=True) as sql:
+            self._commit_without_waiting_for_disk(sql)
             moved = sql.execute(
                 f"UPDATE {self.store.qualified(POSITIONS_TABLE)} SET position = ? "
                 "WHERE name = ? AND position = ? AND version = ?",
-                (last, self.position_name, start, self.version)) == 0
+                (last, self.position_name, self._written_position, self.version)) == 0
             recorded = self._read_position(sql, lock=False) if moved else None
-        self.position = (recorded[0] if recorded else 0) if moved else last
+        self.position = self._written_position = (recorded[0] if recorded else 0) if moved else last
+        if moved:
+            self.generation += 1
         return 0
 
     # --- rebuild and verify ------------------------------------------------------------
@@ -397,7 +464,7 @@ class Projection:
             copy.drop_tables(sql)
             copy.create_tables(sql)
             copy._write_position(sql, 0)
-        copy.position = 0
+        copy.position = copy._written_position = 0
         copy._opened = True
         return copy
 
@@ -421,7 +488,8 @@ class Projection:
                 sql.execute(f"DELETE FROM {self.store.qualified(POSITIONS_TABLE)} "
                             "WHERE name = ?", (rebuilt.position_name,))
                 self._write_position(sql, rebuilt.position)
-            self.position = rebuilt.position
+            self.position = self._written_position = rebuilt.position
+            self.generation += 1
             self.forget()
         result.position = self.position
         return result
@@ -434,7 +502,7 @@ class Projection:
             if not notifications:
                 return
             self._fold(sql, self._prepared(notifications), notifications[-1].id)
-            self.position = notifications[-1].id
+            self.position = self._written_position = notifications[-1].id
 
     def verify(self, progress: Progress | None = None) -> list[TableDifference]:
         """Rebuild into fresh tables and compare them with the live ones row by row
@@ -474,6 +542,56 @@ class Projection:
     @staticmethod
     def _key(table: Table, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(row[name] for name in table.primary_key)
+
+
+class SharedLog:
+    """The notification log as several projections read it in one pass (the follower's):
+    what was read, and its events decoded, is kept (up to ``SHARED_LOG_WINDOW``) for the
+    next projection, which usually starts where the first did. Domain events are
+    immutable, so sharing them is safe."""
+
+    def __init__(self, app: ServiceApplication) -> None:
+        self.app = app
+        self._read_from = 0
+        """Everything committed from here up to the last notification kept is kept."""
+        self._kept: list[Notification] = []
+        self._ids: list[int] = []
+        self._more = False
+        """Whether the log may go on past what is kept (the last read hit its limit)."""
+        self._decoded: dict[int, Any] = {}
+
+    def read(self, start: int, limit: int) -> Sequence[Notification]:
+        if self._kept and start == self._ids[-1] + 1 and self._more:
+            self._extend(limit)
+        elif not self._kept or not self._read_from <= start <= self._ids[-1]:
+            self._kept, self._ids, self._decoded = [], [], {}
+            self._read_from = start
+            self._extend(limit, start)
+            return self._kept
+        index = bisect.bisect_left(self._ids, start)
+        if self._more and len(self._kept) - index < limit:
+            self._extend(limit - (len(self._kept) - index))
+        return self._kept[index:index + limit]
+
+    def _extend(self, limit: int, start: int | None = None) -> None:
+        more = self.app.recorder.select_notifications(
+            start=start if start is not None else self._ids[-1] + 1, limit=limit)
+        self._kept += more
+        self._ids += [n.id for n in more]
+        self._more = len(more) == limit
+        if len(self._kept) > SHARED_LOG_WINDOW:
+            dropped = len(self._kept) - SHARED_LOG_WINDOW
+            for notification in self._kept[:dropped]:
+                self._decoded.pop(notification.id, None)
+            self._kept, self._ids = self._kept[dropped:], self._ids[dropped:]
+            self._read_from = self._ids[0]
+
+    def decode(self, notification: Notification) -> Any:
+        found = self._decoded.get(notification.id)
+        if found is None:
+            found = self._decoded[notification.id] = self.app.mapper.to_domain_event(
+                notification)
+        return found
 
 
 class ReadModelUnavailable(DomainError):

@@ -50,7 +50,7 @@ from shared.oidc import OidcSettings, OidcVerifier
 from shared.openapi import PUBLIC, install_openapi
 from shared.outbox import OutboxRelay, Translator
 from shared.problems import problem_response
-from shared.projections import Projection, open_projections
+from shared.projections import Projection, SharedLog, open_projections
 from shared.topic_layout import (
     TopicLayoutMismatch,
     check_layout,
@@ -232,10 +232,11 @@ class ServiceRuntime:
         while True:
             self._read_models_wakeup.clear()
             failed = False
+            log = SharedLog(self.parts.application)  # each page read and decoded once
             for view in self.parts.views:
                 watch = self._read_model_watch(view)
                 try:
-                    await asyncio.to_thread(view.catch_up)
+                    await asyncio.to_thread(view.catch_up, log=log)
                 except Exception as error:
                     failed = True
                     watch.failed(error, projection=view.name, position=view.position)

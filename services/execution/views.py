@@ -37,6 +37,7 @@ from shared.projections import (
 TASK_CACHE_SIZE = 2000
 """Tasks kept between pages while folding, so a busy task is not reloaded per page."""
 TASK_ORDER = ("due_date", "key", "task_id")
+MAX_DIRECTORY_ANSWERS = 4096
 # The events that draw dependency edges between tasks.
 DEPENDENCY_TOPICS = (get_topic(Task.Opened), get_topic(Task.Revised))  # type: ignore[attr-defined]
 
@@ -321,15 +322,22 @@ class TaskBoardView(Projection):
         command completing a task costs one indexed look-up, not a fold. (A successor
         closed meanwhile may still be listed; the aggregate ignores it.)"""
         self.ensure_open()
-        if self.app.recorder.select_notifications(start=self.position + 1, limit=1,
-                                                  topics=DEPENDENCY_TOPICS):
-            self.catch_up()
+        # One round trip: the successors, and whether a dependency event is pending.
+        events = self.store.qualified(self.app.recorder.events_table_name)  # type: ignore[attr-defined]
+        number = "rowid" if self.store.dialect == "sqlite" else "notification_id"
+        statement = (
+            f"SELECT NULL AS task_id WHERE EXISTS (SELECT 1 FROM {events} "
+            f"WHERE {number} > ? AND topic IN (?, ?)) UNION ALL "
+            f"SELECT t.task_id FROM {self.table('task_predecessors')} p "
+            f"JOIN {self.table('tasks')} t ON t.task_id = p.task_id "
+            "WHERE p.predecessor_id = ? AND t.is_open = 1")
         with self.store.transaction(commit=False) as sql:
-            rows = sql.rows(
-                f"SELECT t.task_id FROM {self.table('task_predecessors')} p "
-                f"JOIN {self.table('tasks')} t ON t.task_id = p.task_id "
-                "WHERE p.predecessor_id = ? AND t.is_open = 1", (str(task_id),))
-        return sorted((UUID(row["task_id"]) for row in rows), key=str)
+            rows = sql.rows(statement, (self.position, *DEPENDENCY_TOPICS, str(task_id)))
+        if any(row["task_id"] is None for row in rows):
+            self.catch_up()
+            with self.store.transaction(commit=False) as sql:
+                rows = sql.rows(statement, (self.position, *DEPENDENCY_TOPICS, str(task_id)))
+        return sorted((UUID(row["task_id"]) for row in rows if row["task_id"]), key=str)
 
     def status_of(self, task_id: UUID) -> str | None:
         self.catch_up()
@@ -543,6 +551,12 @@ class DirectoryView(Projection):
 
     name = "execution.directory"
     version = 1
+    fed_by_other_services = True  # planning's directory, through the inbox
+
+    def __init__(self, app: Any, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._answers: dict[tuple[str, tuple[Any, ...]], list[dict[str, Any]]] = {}
+        self._answers_generation = self.generation
     tables = (
         Table("members", (("aggregate_id", "text"), ("member_id", "text"), ("active", "int"),
                           ("manager_id", "text")), ("aggregate_id",),
@@ -606,9 +620,25 @@ class DirectoryView(Projection):
     # --- queries -------------------------------------------------------------------------
 
     def _rows(self, statement: str, params: Sequence[Any]) -> list[dict[str, Any]]:
-        self.catch_up()
-        with self.store.transaction(commit=False) as sql:
-            return sql.rows(statement, params)
+        """Answers are kept until the directory changes: every command asks who owns a
+        queue or holds a role, and the directory changes rarely."""
+        self.refresh()
+        key = (statement, tuple(params))
+        with self._lock:
+            if self._answers_generation != self.generation:
+                self._answers.clear()
+                self._answers_generation = self.generation
+            found = self._answers.get(key)
+            generation = self.generation
+        if found is None:
+            with self.store.transaction(commit=False) as sql:
+                found = sql.rows(statement, params)
+            with self._lock:
+                if generation == self.generation:
+                    if len(self._answers) >= MAX_DIRECTORY_ANSWERS:
+                        self._answers.clear()
+                    self._answers[key] = found
+        return [dict(row) for row in found]
 
     def role_holders(self, roles: Sequence[str], team_id: str | None) -> dict[str, list[str]]:
         """Active members holding each role (members of ``team_id`` when given)."""

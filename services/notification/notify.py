@@ -94,10 +94,9 @@ class Notifier:
         self.work = Work(app)
 
     def preferences(self, member_id: str) -> HowToReach:
-        aggregate_id = preferences_id(member_id)
-        if not self.app.exists(aggregate_id):
+        found = self.app.find(preferences_id(member_id), Preferences)
+        if found is None:
             return HowToReach()
-        found = self.app.load(aggregate_id, Preferences)
         return HowToReach(found.time_zone, found.channels, found.quiet_hours, found.digest)
 
     def tell(self, processing_event: ProcessingEvent[UUID], cause: str, message: Message,
@@ -142,10 +141,9 @@ class Notifier:
                   *(owner_of("team", team) for team in (member.team_ids if member else []))]
         deliveries: list[dict[str, Any]] = []
         for owner in owners:
-            aggregate_id = subscriptions_id(owner)
-            if not self.app.exists(aggregate_id):
+            subscriptions = self.app.find(subscriptions_id(owner), WebhookSubscriptions)
+            if subscriptions is None:
                 continue
-            subscriptions = self.app.load(aggregate_id, WebhookSubscriptions)
             deliveries += [{"channel": "webhook", "target": subscription_id, "owner": owner,
                             "not_before": None}
                            for subscription_id in subscriptions.matching(kind)]

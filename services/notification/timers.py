@@ -33,7 +33,7 @@ the settings the service runs with: after changing the reminder or escalation da
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import singledispatchmethod
 from typing import TYPE_CHECKING, Any
@@ -131,6 +131,10 @@ class TimersView(Projection):
         ), ("timer_key",), indexes=(("fired", "fire_on"), ("task_id", "fired"))),
     )
 
+    def __init__(self, app: Any, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._tasks: dict[str, dict[str, Any]] = {}
+
     @property
     def settings(self) -> NotificationSettings:
         found: NotificationSettings = getattr(self.app, "notification_settings",
@@ -138,6 +142,26 @@ class TimersView(Projection):
         return found
 
     # --- the fold ----------------------------------------------------------------------
+
+    def prepare(self, domain_events: Sequence[Any]) -> None:
+        """The page's changed task copies, read in one query (a read per event inside
+        the pipelined fold cost a round trip each); the fold keeps them current."""
+        self._tasks = {}
+        changed = sorted({str(event.originator_id) for event in domain_events
+                          if isinstance(event, Copy.Changed)})  # type: ignore[attr-defined]
+        if not changed:
+            return
+        marks = ", ".join("?" for _ in changed)
+        with self.store.transaction(commit=False) as sql:
+            self._tasks = {row["copy_id"]: {"task_id": row["task_id"],
+                                            "fields": loads(row["fields"])}
+                           for row in sql.rows(
+                               f"SELECT copy_id, task_id, fields FROM "
+                               f"{self.table('timer_tasks')} WHERE copy_id IN ({marks})",
+                               changed)}
+
+    def forget(self) -> None:
+        self._tasks = {}
 
     @singledispatchmethod
     def apply(self, domain_event: Any, sql: Sql) -> None:
@@ -150,6 +174,8 @@ class TimersView(Projection):
                     "VALUES (?, ?, ?) ON CONFLICT (copy_id) DO UPDATE "
                     "SET fields = excluded.fields",
                     (str(domain_event.originator_id), domain_event.key, dumps(fields)))
+        self._tasks[str(domain_event.originator_id)] = {"task_id": domain_event.key,
+                                                        "fields": fields}
         self._replan(sql, domain_event.key, fields)
 
     @apply.register(Copy.Changed)  # type: ignore[attr-defined]
@@ -158,10 +184,9 @@ class TimersView(Projection):
         # base class's): which copy it is, the rows say.
         copy_id = str(domain_event.originator_id)
         changed = _kept(domain_event.fields)
-        row = sql.one(f"SELECT task_id, fields FROM {self.table('timer_tasks')} "
-                      "WHERE copy_id = ?", (copy_id,)) if changed else None
+        row = self._tasks.get(copy_id) if changed else None
         if row is not None:
-            fields = {**loads(row["fields"]), **changed}
+            fields = row["fields"] = {**row["fields"], **changed}
             sql.execute(f"UPDATE {self.table('timer_tasks')} SET fields = ? "
                         "WHERE copy_id = ?", (dumps(fields), copy_id))
             self._replan(sql, row["task_id"], fields)

@@ -159,8 +159,7 @@ class Work:
         self.app = app
 
     def find(self, kind: type[Copy], key: object) -> Any | None:
-        aggregate_id = copy_id(kind, key)
-        return self.app.load(aggregate_id, kind) if self.app.exists(aggregate_id) else None
+        return self.app.find(copy_id(kind, key), kind)
 
     def task(self, task_id: UUID) -> TaskCopy | None:
         found: TaskCopy | None = self.find(TaskCopy, task_id)
@@ -181,10 +180,8 @@ class Work:
     def team_manager(self, team_id: str | None) -> str | None:
         if not team_id:
             return None
-        aggregate_id = uuid5(ACCESS, f"team:{team_id}")
-        if not self.app.exists(aggregate_id):
-            return None
-        return self.app.load(aggregate_id, TeamAccess).manager_id
+        team = self.app.find(uuid5(ACCESS, f"team:{team_id}"), TeamAccess)
+        return team.manager_id if team is not None else None
 
     def manager_of(self, member_id: str) -> str | None:
         """The member's own manager, else the manager of their first team that has one

@@ -19,9 +19,9 @@ from shared.cloudevents import InboundEvent
 def _record_progress(app: PlanningApplication, inbound: InboundEvent,
                      processing_event: ProcessingEvent[UUID], task_id: UUID,
                      campaign_id: UUID, status: str) -> None:
-    if not app.exists(campaign_id):
+    campaign = app.find(campaign_id, Campaign)
+    if campaign is None:
         return  # a task of a campaign planned elsewhere: not ours to follow
-    campaign = app.load(campaign_id, Campaign)
     if not campaign.has_task(task_id) or campaign.task_status[task_id] == status:
         return
     campaign.record_task_progress(task_id, status, meta=app.meta_caused_by(inbound))
@@ -55,9 +55,9 @@ def on_task_holder(app: PlanningApplication, inbound: InboundEvent,
     else:
         assert isinstance(event, execution.TaskReturnedToQueue)
         holder, via = TaskHolder(assignee_id=None, queue=event.queue), "returned_to_queue"
-    if not app.exists(event.campaign_id):
+    campaign = app.find(event.campaign_id, Campaign)
+    if campaign is None:
         return  # a task of a campaign planned elsewhere: not ours to follow
-    campaign = app.load(event.campaign_id, Campaign)
     if campaign.has_task(event.task_id) and campaign.record_task_holder(
             event.task_id, holder, via, meta=app.meta_caused_by(inbound)):
         processing_event.collect_events(campaign)

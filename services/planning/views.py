@@ -486,6 +486,7 @@ class PlanningAccessView(AccessView):
     secret calendar feed addresses, which only planning serves."""
 
     version = 1
+    fed_by_other_services = False  # its own commands: a token issued is usable at once
     tables: ClassVar[tuple[Table, ...]] = (*AccessView.tables,
               Table("calendar_feeds", (("feed_id", "text"), ("member_id", "text"),
                                        ("path", "text"), ("secret_hash", "text"),

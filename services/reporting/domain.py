@@ -4,6 +4,7 @@ No ``from __future__ import annotations``: event classes are built from signatur
 """
 
 import datetime as dt
+import functools
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -30,6 +31,7 @@ class ArchivedEvent(BaseModel):
     data: dict[str, Any]
 
 
+@functools.lru_cache(maxsize=65536)  # every fold asks it of every archived event
 def timeline_id(subject: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"marketflow:timeline:{subject}")
 
