@@ -395,8 +395,10 @@ class Projection:
 
     def _fold(self, sql: Sql, events: Sequence[Any], last: int) -> None:
         """Apply a prepared page and record ``last`` as the position, in ``sql``."""
+        # The dispatcher itself: ``self.apply`` builds a new bound wrapper at every access.
+        dispatch = inspect.getattr_static(type(self), "apply").dispatcher.dispatch
         for domain_event in events:
-            self.apply(domain_event, sql)
+            dispatch(type(domain_event))(self, domain_event, sql)
         self.finish(sql)
         self._write_position(sql, last)
 
