@@ -7,7 +7,7 @@ import functools
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from copy import deepcopy
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
@@ -160,6 +160,21 @@ class ServiceApplication(Application[UUID]):
             return None
         return aggregate if isinstance(aggregate, kind) else None
 
+    def prefetch(self, batch: Sequence[InboundEvent]) -> None:
+        """Before a batch's handlers run: read at once what they will ask for one by one
+        (a service overrides it; ``remember_missing`` is the usual tool)."""
+
+    def remember_missing(self, aggregate_ids: Collection[UUID]) -> None:
+        """For the batch being applied: which of ``aggregate_ids`` do not exist yet, in
+        one query, so that looking each up later costs nothing."""
+        read: dict[UUID, Any] | None = getattr(self._batch, "read", None)
+        if read is None:
+            return
+        wanted = {aggregate_id for aggregate_id in aggregate_ids if aggregate_id not in read}
+        if wanted:
+            existing = self.inbox_recorder.select_existing(wanted)
+            read.update((aggregate_id, None) for aggregate_id in wanted - existing)
+
     def exists(self, aggregate_id: UUID) -> bool:
         if aggregate_id in self._pending_aggregates():
             return True
@@ -226,6 +241,7 @@ class ServiceApplication(Application[UUID]):
         # only writer of most of it, and a copy another writer made stale fails the save.
         self._batch.read = {}
         try:
+            self.prefetch([inbound for inbound, _ in fresh])
             chunk: list[InboxEntry] = []
             processing_event = self._start_chunk()
             for inbound, entry in fresh:

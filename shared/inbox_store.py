@@ -31,6 +31,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
@@ -76,6 +77,10 @@ class InboxRecorder(ABC):
     def select_inbox(self, event_ids: Collection[str]) -> dict[tuple[str, str], bytes]:
         """Digests of the applied events among ``event_ids``, by (event id, source):
         one query for a whole batch."""
+
+    @abstractmethod
+    def select_existing(self, aggregate_ids: Collection[UUID]) -> set[UUID]:
+        """Those of ``aggregate_ids`` that have stored events: one query for a batch."""
 
 
 def recorder_topic(persistence_module: str) -> str:
@@ -158,6 +163,16 @@ class SQLiteInboxRecorder(SQLiteProcessRecorder, InboxRecorder):
                 c.execute(f"SELECT event_id, source, digest FROM {INBOX_TABLE} "
                           f"WHERE event_id IN ({','.join('?' * len(chunk))})", chunk)
                 found.update({(row[0], row[1]): bytes(row[2]) for row in c.fetchall()})
+        return found
+
+
+    def select_existing(self, aggregate_ids: Collection[UUID]) -> set[UUID]:
+        found: set[UUID] = set()
+        with self.datastore.transaction(commit=False) as c:
+            for chunk in _chunks([str(i) for i in aggregate_ids], _SQLITE_CHUNK):
+                c.execute(f"SELECT DISTINCT originator_id FROM {self.events_table_name} "
+                          f"WHERE originator_id IN ({','.join('?' * len(chunk))})", chunk)
+                found.update(UUID(row[0]) for row in c.fetchall())
         return found
 
 

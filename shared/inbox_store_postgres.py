@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
@@ -84,6 +85,15 @@ class PostgresInboxRecorder(PostgresProcessRecorder, InboxRecorder):
             curs.executemany(SQL("INSERT INTO {} VALUES (%s,%s,%s,%s,%s,%s,%s)")
                              .format(self._inbox),
                              [inbox_row(entry, applied_at) for entry in entries])
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_existing(self, aggregate_ids: Collection[UUID]) -> set[UUID]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL("SELECT DISTINCT originator_id FROM {}.{} "
+                             "WHERE originator_id = ANY(%s)").format(
+                Identifier(self.datastore.schema), Identifier(self.events_table_name)),
+                (list(aggregate_ids),))
+            return {row["originator_id"] for row in curs.fetchall()}
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_inbox(self, event_ids: Collection[str]) -> dict[tuple[str, str], bytes]:

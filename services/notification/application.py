@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -23,8 +24,9 @@ from services.notification.policy import POLICY
 from services.notification.settings import NotificationSettings
 from services.notification.timers import TIMERS_ACTOR, TimersView, what_is_due
 from services.notification.views import InboxView
-from services.notification.work import Work
+from services.notification.work import CampaignCopy, TaskCopy, Work, copy_id
 from shared.application import Handlers, LostRace, ServiceApplication
+from shared.cloudevents import InboundEvent
 from shared.config import Settings
 from shared.domain import EventMeta, InvalidCommand, NotFound, StaleVersion
 from shared.policy import Caller, Resource
@@ -90,6 +92,15 @@ class NotificationApplication(ServiceApplication):
         self.work = Work(self)
         self.inbox = InboxView(self)
         self.timers = TimersView(self)
+
+    def prefetch(self, batch: Sequence[InboundEvent]) -> None:
+        """The copies of tasks and campaigns the batch names that do not exist yet, in one
+        query (a new task's first events would each look its copy up)."""
+        self.remember_missing(
+            {copy_id(TaskCopy, task_id) for inbound in batch
+             if (task_id := getattr(inbound.event, "task_id", None))}
+            | {copy_id(CampaignCopy, campaign_id) for inbound in batch
+               if (campaign_id := getattr(inbound.event, "campaign_id", None))})
 
     def my_notifications(self, caller: Caller, page: PageRequest | None = None) -> Page:
         """The caller's own notifications, newest first."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from copy import deepcopy
 from typing import Any
 from uuid import UUID
@@ -22,6 +22,7 @@ from services.reporting.progress import CampaignProgress
 from services.reporting.reports_delivery import DeliveryReports
 from services.reporting.views import ProgressView
 from shared.application import Handlers, ServiceApplication
+from shared.cloudevents import InboundEvent
 from shared.config import Settings
 from shared.domain import NotFound
 from shared.policy import Caller, Resource, Scope
@@ -58,6 +59,17 @@ class ReportingApplication(ServiceApplication):
             return self.load(aggregate_id, Timeline)
         except NotFound:
             return None
+
+    def prefetch(self, batch: Sequence[InboundEvent]) -> None:
+        """The timelines the batch files under (each event's subject and campaign) that do
+        not exist yet, in one query: most events of a new task start its timeline."""
+        subjects = {inbound.envelope.subject for inbound in batch} | {
+            str(campaign_id) for inbound in batch
+            if (campaign_id := getattr(inbound.event, "campaign_id", None))}
+        with self._known_lock:
+            unknown = [aggregate_id for aggregate_id in map(timeline_id, subjects)
+                       if aggregate_id not in self._known_timelines]
+        self.remember_missing(unknown)
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         try:
