@@ -169,7 +169,8 @@ class SQLiteInboxRecorder(SQLiteProcessRecorder, InboxRecorder):
     def select_existing(self, aggregate_ids: Collection[UUID]) -> set[UUID]:
         found: set[UUID] = set()
         with self.datastore.transaction(commit=False) as c:
-            for chunk in _chunks([str(i) for i in aggregate_ids], _SQLITE_CHUNK):
+            # The library stores SQLite's ids as hex, without dashes.
+            for chunk in _chunks([i.hex for i in aggregate_ids], _SQLITE_CHUNK):
                 c.execute(f"SELECT DISTINCT originator_id FROM {self.events_table_name} "
                           f"WHERE originator_id IN ({','.join('?' * len(chunk))})", chunk)
                 found.update(UUID(row[0]) for row in c.fetchall())
