@@ -93,6 +93,13 @@ class Sql:
         cursor = getattr(self._cursor, "sqlite_cursor", self._cursor)
         return int(cursor.rowcount)
 
+    def another(self) -> Sql:
+        """The same transaction through a cursor of its own (in a PostgreSQL pipeline, a
+        cursor fetches the results of its own statements only)."""
+        if self.dialect != "postgres":
+            return self
+        return Sql(self._cursor.connection.cursor(), self.dialect)
+
     def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             self._cursor.executemany(self._statement(statement), [tuple(r) for r in rows])
@@ -546,6 +553,74 @@ class Projection:
         return tuple(row[name] for name in table.primary_key)
 
 
+def catch_up_together(projections: Sequence[Projection], log: SharedLog) -> None:
+    """The follower's pass: each page of the log is folded, for every projection behind
+    on it, in one transaction (one commit for all of them, not one each). The positions
+    are read under lock in one statement and checked as ``_apply_page`` checks one: a
+    projection another replica moved re-reads from there, and nothing is applied twice.
+    Any error aborts the page for all; the caller then catches up one by one, which
+    names the projection that cannot fold."""
+    ordered = sorted(projections, key=lambda p: p.position_name)  # one lock order
+    for projection in ordered:
+        projection.ensure_open()
+    if not ordered:
+        return
+    store = ordered[0].store
+    while True:
+        page = log.read(min(p.position for p in ordered) + 1, PAGE_SIZE)
+        if not page:
+            return
+        ids = [notification.id for notification in page]
+        with contextlib.ExitStack() as held:
+            for projection in ordered:
+                held.enter_context(projection._lock)
+            work = []
+            for projection in ordered:
+                behind = page[bisect.bisect_right(ids, projection.position):]
+                if not behind:
+                    continue
+                events = projection._prepared(behind, log)
+                if events:
+                    work.append((projection, events, behind[-1].id))
+                else:
+                    projection._skip_page(behind[-1].id)
+            if work:
+                _fold_together(store, work)
+        if len(page) < PAGE_SIZE:
+            return
+
+
+def _fold_together(store: ReadStore, work: list[tuple[Projection, list[Any], int]]) -> None:
+    names = [projection.position_name for projection, _, _ in work]
+    moved: dict[str, int] = {}
+    try:
+        with store.transaction(commit=True, pipelined=True) as sql:
+            work[0][0]._commit_without_waiting_for_disk(sql)
+            lock = " FOR UPDATE" if store.dialect == "postgres" else ""
+            marks = ", ".join("?" for _ in names)
+            recorded = {row["name"]: int(row["position"]) for row in sql.rows(
+                f"SELECT name, position FROM {store.qualified(POSITIONS_TABLE)} "
+                f"WHERE name IN ({marks}) ORDER BY name{lock}", names)}
+            for projection, events, last in work:
+                position = recorded.get(projection.position_name, 0)
+                if position != projection._written_position:
+                    moved[projection.position_name] = position
+                    continue
+                projection._fold(sql.another(), events, last)
+    except BaseException:
+        for projection, _, _ in work:
+            projection.forget()
+        raise
+    for projection, _, last in work:
+        if projection.position_name in moved:
+            projection.forget()
+            projection.position = projection._written_position = moved[
+                projection.position_name]
+        else:
+            projection.position = projection._written_position = last
+        projection.generation += 1
+
+
 class SharedLog:
     """The notification log as several projections read it in one pass (the follower's):
     what was read, and its events decoded, is kept (up to ``SHARED_LOG_WINDOW``) for the
@@ -587,6 +662,9 @@ class SharedLog:
                 self._decoded.pop(notification.id, None)
             self._kept, self._ids = self._kept[dropped:], self._ids[dropped:]
             self._read_from = self._ids[0]
+
+    def forget_all(self) -> None:
+        self._kept, self._ids, self._decoded, self._more = [], [], {}, False
 
     def decode(self, notification: Notification) -> Any:
         found = self._decoded.get(notification.id)

@@ -50,7 +50,7 @@ from shared.oidc import OidcSettings, OidcVerifier
 from shared.openapi import PUBLIC, install_openapi
 from shared.outbox import OutboxRelay, Translator
 from shared.problems import problem_response
-from shared.projections import Projection, SharedLog, open_projections
+from shared.projections import Projection, SharedLog, catch_up_together, open_projections
 from shared.topic_layout import (
     TopicLayoutMismatch,
     check_layout,
@@ -232,16 +232,25 @@ class ServiceRuntime:
         while True:
             self._read_models_wakeup.clear()
             failed = False
-            log = SharedLog(self.parts.application)  # each page read and decoded once
-            for view in self.parts.views:
-                watch = self._read_model_watch(view)
-                try:
-                    await asyncio.to_thread(view.catch_up, log=log)
-                except Exception as error:
-                    failed = True
-                    watch.failed(error, projection=view.name, position=view.position)
-                else:
-                    watch.progressed()
+            pages = SharedLog(self.parts.application)  # each page read and decoded once
+            try:  # a page for all of them in one transaction
+                await asyncio.to_thread(catch_up_together, self.parts.views, pages)
+            except Exception:
+                # One by one, so that the one that cannot fold is named and the others
+                # go on.
+                pages.forget_all()
+                for view in self.parts.views:
+                    watch = self._read_model_watch(view)
+                    try:
+                        await asyncio.to_thread(view.catch_up, log=pages)
+                    except Exception as error:
+                        failed = True
+                        watch.failed(error, projection=view.name, position=view.position)
+                    else:
+                        watch.progressed()
+            else:
+                for view in self.parts.views:
+                    self._read_model_watch(view).progressed()
             if failed:
                 await asyncio.sleep(READ_MODEL_RETRY_SECONDS)
                 continue

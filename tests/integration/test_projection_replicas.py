@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 
@@ -113,3 +114,45 @@ def test_a_skipped_page_is_written_with_the_next_fold_and_a_restart_rereads_it(
         assert sum(difference.count for difference in restarted.directory.verify()) == 0
     finally:
         restarted.close()
+
+
+def test_the_followers_pass_folds_every_projection_in_one_transaction_once(
+        env: Environment) -> None:
+    """``catch_up_together`` (the follower's pass) gives the rows one-by-one catch-ups
+    give, also when another replica folded part of the log meanwhile."""
+    first = ExecutionApplication(env.settings("execution"), handlers=HANDLERS)
+    second = ExecutionApplication(env.settings("execution"), handlers=HANDLERS)
+    try:
+        views = [first.board, first.absences, first.directory]
+        task_ids = open_tasks(first, 3)
+        projections.catch_up_together(views, projections.SharedLog(first))
+        head = first.max_notification_id()
+        assert [view.position for view in views] == [head, head, head]
+        assert recorded_position(first.board) == recorded_position(first.absences) == head
+
+        # The other replica folds the board further; the first's pass re-reads from
+        # there instead of applying those events again.
+        second.start_task(StartTask(task_id=task_ids[0]), BEN)
+        assert second.board.catch_up().applied > 0
+        folded_elsewhere = second.max_notification_id()
+        first.block_task(BlockTask(task_id=task_ids[0], reason="waiting"), BEN)
+        folded: list[int] = []
+        fold = first.board._fold
+
+        def counting(sql: Any, events: Any, last: int) -> None:
+            folded.append(len(events))
+            fold(sql, events, last)
+
+        first.board._fold = counting  # type: ignore[method-assign]
+        projections.catch_up_together(views, projections.SharedLog(first))
+        projections.catch_up_together(views, projections.SharedLog(first))
+        assert sum(folded) == first.max_notification_id() - folded_elsewhere
+        assert first.board.position == first.max_notification_id()
+        rows = first.board.query(today=dt.date(2027, 1, 1)).rows
+        assert sorted((row["key"], row["status"]) for row in rows) == [
+            ("task-0", "blocked"), ("task-1", "ready"), ("task-2", "ready")]
+        for view in views:
+            assert sum(difference.count for difference in view.verify()) == 0
+    finally:
+        first.close()
+        second.close()
