@@ -27,7 +27,7 @@ from services.execution.domain import Task
 from services.execution.handlers import HANDLERS as EXECUTION_HANDLERS
 from shared.config import Settings
 from shared.domain import EventMeta
-from shared.projections import Projection
+from shared.projections import Projection, SharedLog, catch_up_together
 from shared.runtime import READ_MODEL_GATHER_SECONDS, READ_MODEL_POLL_SECONDS
 from tests.infrastructure import DEFAULT_KAFKA, delete_topics
 
@@ -247,8 +247,7 @@ def following(app: ExecutionApplication, views: Sequence[Projection]) -> Iterato
             if woken.wait(timeout=READ_MODEL_POLL_SECONDS):
                 time.sleep(READ_MODEL_GATHER_SECONDS)
             woken.clear()
-            for view in views:
-                view.catch_up()
+            catch_up_together(views, SharedLog(app))
 
     for view in views:
         view.ensure_open()
