@@ -206,10 +206,10 @@ class Projection:
         self._written_position = 0
         """The position in ``projection_positions`` as this process last saw it."""
         self._checked_commit = -1
+        """``app.local_commits`` when this projection last caught up."""
         self.generation = 0
         """Changes whenever the tables may have (a fold here, another replica's, a
         rebuild): what was read from them before may be kept until it does."""
-        """``app.local_commits`` when this projection last caught up."""
         self.loaded_position: int | None = None
         """Where the projection stood when this process first read it (restart tests)."""
         self._lock = threading.RLock()
@@ -232,10 +232,15 @@ class Projection:
     def forget(self) -> None:
         """Drop anything prepared for a page that was not applied (a lost race)."""
 
+    @classmethod
+    def _dispatcher(cls) -> Any:
+        """``apply``'s registry (``self.apply`` builds a new bound wrapper per access)."""
+        return inspect.getattr_static(cls, "apply").dispatcher
+
     def handles_class(self, event_class: type) -> bool:
         known = self._handled_classes.get(event_class)
         if known is None:
-            dispatcher = inspect.getattr_static(type(self), "apply").dispatcher
+            dispatcher = self._dispatcher()
             known = dispatcher.dispatch(event_class) is not dispatcher.dispatch(object)
             self._handled_classes[event_class] = known
         return known
@@ -243,7 +248,7 @@ class Projection:
     def handles(self, topic: str) -> bool:
         known = self._handled_topics.get(topic)
         if known is None:
-            dispatcher = inspect.getattr_static(type(self), "apply").dispatcher
+            dispatcher = self._dispatcher()
             default = dispatcher.dispatch(object)
             try:
                 event_class = resolve_topic(topic)
@@ -402,8 +407,7 @@ class Projection:
 
     def _fold(self, sql: Sql, events: Sequence[Any], last: int) -> None:
         """Apply a prepared page and record ``last`` as the position, in ``sql``."""
-        # The dispatcher itself: ``self.apply`` builds a new bound wrapper at every access.
-        dispatch = inspect.getattr_static(type(self), "apply").dispatcher.dispatch
+        dispatch = self._dispatcher().dispatch
         for domain_event in events:
             dispatch(type(domain_event))(self, domain_event, sql)
         self.finish(sql)
@@ -414,25 +418,8 @@ class Projection:
         events = self._prepared(notifications, log)
         if not events:
             return self._skip_page(notifications[-1].id)
-        try:
-            with self.store.transaction(commit=True, pipelined=True) as sql:
-                self._commit_without_waiting_for_disk(sql)
-                recorded = self._read_position(sql, lock=True)
-                if recorded is None or recorded[0] != self._written_position:
-                    # Another replica (or a rebuild swap) moved it: re-read from there.
-                    raise _PositionMoved(recorded[0] if recorded else 0)
-                self._fold(sql, events, notifications[-1].id)
-        except _PositionMoved as moved:
-            self.forget()
-            self.position = self._written_position = moved.position
-            self.generation += 1
-            return 0
-        except BaseException:
-            self.forget()
-            raise
-        self.position = self._written_position = notifications[-1].id
-        self.generation += 1
-        return len(events)
+        moved = _fold_together(self.store, [(self, events, notifications[-1].id)])
+        return 0 if moved else len(events)
 
     def _commit_without_waiting_for_disk(self, sql: Sql) -> None:
         """A fold's commit does not wait for its WAL flush (PostgreSQL's asynchronous
@@ -590,7 +577,11 @@ def catch_up_together(projections: Sequence[Projection], log: SharedLog) -> None
             return
 
 
-def _fold_together(store: ReadStore, work: list[tuple[Projection, list[Any], int]]) -> None:
+def _fold_together(store: ReadStore, work: list[tuple[Projection, list[Any], int]]
+                   ) -> set[str]:
+    """Each projection's prepared page folded up to its ``last``, in one transaction,
+    under a lock on the positions; returns the names of those another replica (or a
+    rebuild swap) had moved, which are set back to re-read from there."""
     names = [projection.position_name for projection, _, _ in work]
     moved: dict[str, int] = {}
     try:
@@ -619,6 +610,7 @@ def _fold_together(store: ReadStore, work: list[tuple[Projection, list[Any], int
         else:
             projection.position = projection._written_position = last
         projection.generation += 1
+    return set(moved)
 
 
 class SharedLog:
@@ -679,12 +671,6 @@ class ReadModelUnavailable(DomainError):
     silently stale, so queries get a 503 naming it until it catches up."""
 
     status_code = 503
-
-
-class _PositionMoved(Exception):
-    def __init__(self, position: int) -> None:
-        super().__init__(position)
-        self.position = position
 
 
 def open_projections(projections: Sequence[Projection]) -> None:

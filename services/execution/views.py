@@ -552,11 +552,6 @@ class DirectoryView(Projection):
     name = "execution.directory"
     version = 1
     fed_by_other_services = True  # planning's directory, through the inbox
-
-    def __init__(self, app: Any, **kwargs: Any) -> None:
-        super().__init__(app, **kwargs)
-        self._answers: dict[tuple[str, tuple[Any, ...]], list[dict[str, Any]]] = {}
-        self._answers_generation = self.generation
     tables = (
         Table("members", (("aggregate_id", "text"), ("member_id", "text"), ("active", "int"),
                           ("manager_id", "text")), ("aggregate_id",),
@@ -570,6 +565,11 @@ class DirectoryView(Projection):
         Table("team_queues", (("team_id", "text"), ("queue", "text")), ("team_id", "queue"),
               indexes=(("queue",),)),
     )
+
+    def __init__(self, app: Any, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._answers: dict[tuple[str, tuple[Any, ...]], list[dict[str, Any]]] = {}
+        self._answers_generation = self.generation
 
     @singledispatchmethod
     def apply(self, domain_event: Any, sql: Sql) -> None:
