@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 RETRY_DELAY_SECONDS = 1.0
 MAX_BATCH = 500
 BATCH_WAIT_MS = 10  # see the subscriber: the idle wait each hop may add
+# A gathering inbox's fetch is answered early once this much has come (about a full
+# batch of MAX_BATCH events): under load, gathering adds no wait.
+INBOUND_GATHER_BYTES = 512 * 1024
 
 
 Records = tuple[ConsumerRecord[bytes, bytes], ...]
@@ -116,9 +119,13 @@ class Inbox:
                 parser=_parse_batch,
                 # An idle batch subscriber sleeps this long after an empty poll, and what
                 # lands meanwhile waits: the default 200 ms made ~100 ms of each hop's
-                # latency, 50 ms still ~10 ms. (fetch_max_wait_ms does not matter: the
-                # broker answers a fetch as soon as one message is there.)
+                # latency, 50 ms still ~10 ms.
                 batch_timeout_ms=BATCH_WAIT_MS,
+                # Without gathering the broker answers a fetch as soon as one message is
+                # there (aiokafka's defaults); a gathering service lets it hold the fetch
+                # for more (Settings.inbound_gather).
+                fetch_min_bytes=INBOUND_GATHER_BYTES if settings.inbound_gather else 1,
+                fetch_max_wait_ms=settings.inbound_gather or 500,
                 decoder=_raw_body,
                 title=f"{settings.service}.inbox",
                 description=f"{settings.service} applies upstream events exactly once",

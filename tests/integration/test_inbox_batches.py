@@ -4,11 +4,13 @@ dead-lettered and the others are applied exactly once."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from contracts import execution as execution_contract
 from services.reporting import handlers as reporting_handlers
@@ -23,6 +25,7 @@ from tests.harness import (
     publish_raw,
     read_topic,
     start_service,
+    tuned,
 )
 
 pytestmark = pytest.mark.integration
@@ -93,3 +96,52 @@ async def test_a_refused_event_in_a_batch_is_dead_lettered_alone(
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_a_gathering_inbox_applies_the_events_of_one_moment_as_one_batch(
+    sqlite_env: Environment,
+) -> None:
+    """Events landing one by one, 15 ms apart, within a service's gathering time are
+    applied in at most two batches (one if no fetch ends between them), not one each."""
+    env = tuned(sqlite_env, inbound_gather_ms=1000)
+    settings = env.settings("execution")
+    topic = settings.topic()
+    await ensure_topics(settings, topic)
+    batches: list[int] = []
+
+    def counting(runtime: Any) -> None:
+        apply_batch = runtime.application.process_inbound_batch
+
+        def counted(batch: Any) -> Any:
+            batches.append(len(batch))
+            return apply_batch(batch)
+
+        runtime.application.process_inbound_batch = counted
+
+    campaign_id, task_id = uuid.uuid4(), uuid.uuid4()
+    reporting = await start_service(env, "reporting", customize=counting)
+    producer = AIOKafkaProducer(bootstrap_servers=env.kafka_bootstrap)
+    await producer.start()
+    try:
+        inbox = reporting.runtime.inbox
+        assert inbox is not None
+        # A first event, applied: the consumer has its partitions and waits for more.
+        await _send(producer, topic, task_opened(1, task_id, campaign_id, "1"))
+        await eventually(lambda: _true(inbox.applied == 1), what="the first event")
+        batches.clear()
+        for sequence in range(2, 12):
+            await _send(producer, topic,
+                        task_opened(sequence, task_id, campaign_id, str(sequence)))
+            await asyncio.sleep(0.015)
+        await eventually(lambda: _true(inbox.applied == 11), what="the ten others")
+    finally:
+        await producer.stop()
+        await reporting.stop()
+    assert sum(batches) == 10
+    assert len(batches) <= 2, f"applied in {len(batches)} batches: {batches}"
+
+
+async def _send(producer: AIOKafkaProducer, topic: str,
+                message: tuple[bytes, bytes, cloudevents.Headers]) -> None:
+    key, body, headers = message
+    await producer.send_and_wait(topic, body, key=key, headers=headers)

@@ -24,6 +24,22 @@ def test_settings_from_environment() -> None:
     assert env["POSTGRES_SCHEMA"] == "acme_execution"
 
 
+def test_inbound_gathering_is_the_services_own_unless_set() -> None:
+    defaults = {service: Settings.from_env(service, {}).inbound_gather
+                for service in ("planning", "execution", "notification", "reporting")}
+    # What people watch answers at once; the copies nobody waits on gather.
+    assert defaults == {"planning": 100, "execution": 0, "notification": 100, "reporting": 0}
+    assert Settings(service="notification").inbound_gather == 100  # not from_env: same
+    for service in ("notification", "reporting"):
+        assert Settings.from_env(service, {"MARKETFLOW_INBOUND_GATHER_MS": "0"}
+                                 ).inbound_gather == 0
+        assert Settings.from_env(service, {"MARKETFLOW_INBOUND_GATHER_MS": "250"}
+                                 ).inbound_gather == 250
+    for nonsense in ("-5", "soon"):
+        with pytest.raises(ValueError, match="MARKETFLOW_INBOUND_GATHER_MS"):
+            Settings.from_env("planning", {"MARKETFLOW_INBOUND_GATHER_MS": nonsense})
+
+
 def test_settings_refuse_nonsense() -> None:
     with pytest.raises(ValueError, match="MARKETFLOW_STORE"):
         Settings.from_env("planning", {"MARKETFLOW_STORE": "mongodb"})
