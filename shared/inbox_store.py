@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 
 INBOX_TABLE = "inbox"
@@ -81,6 +81,12 @@ class InboxRecorder(ABC):
     @abstractmethod
     def select_existing(self, aggregate_ids: Collection[UUID]) -> set[UUID]:
         """Those of ``aggregate_ids`` that have stored events: one query for a batch."""
+
+    @abstractmethod
+    def record_position(self, tracking: Tracking) -> None:
+        """A position recorded without waiting for the disk, where the store can: one
+        lost in a crash of the server only means the work after the older one is done
+        again, and whatever is done again is dropped by its consumers (the relay's)."""
 
 
 def recorder_topic(persistence_module: str) -> str:
@@ -175,6 +181,9 @@ class SQLiteInboxRecorder(SQLiteProcessRecorder, InboxRecorder):
                           f"WHERE originator_id IN ({','.join('?' * len(chunk))})", chunk)
                 found.update(UUID(row[0]) for row in c.fetchall())
         return found
+
+    def record_position(self, tracking: Tracking) -> None:
+        self.insert_tracking(tracking)  # SQLite: its own durability settings, as ever
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

@@ -34,6 +34,8 @@ MIN_BACKOFF_SECONDS = 0.2
 MAX_BACKOFF_SECONDS = 5.0
 STANDBY_POLL_SECONDS = 1.0
 LEADERSHIP_CHECK_SECONDS = 5.0
+# How many notifications that publish nothing the position may run ahead of the stored one.
+POSITION_WRITE_DISTANCE = 5000
 
 Translator = Callable[[Any], IntegrationEvent | None]
 """Maps a stored domain event to the integration event others see, or None if private."""
@@ -71,6 +73,7 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.position_name = f"outbox:{self.topic}"
         self.position = 0
+        self._written_position = 0  # what the store has; ``position`` may be ahead
         self.failures = 0
         self.leading = False
         self.blocked_at: int | None = None
@@ -130,7 +133,8 @@ class OutboxRelay:
         while not await asyncio.to_thread(self.leadership.try_acquire):
             self.activity = "standing by: another replica relays"
             await asyncio.sleep(STANDBY_POLL_SECONDS)
-        self.position = await asyncio.to_thread(self._recorded_position)
+        self.position = self._written_position = await asyncio.to_thread(
+            self._recorded_position)
         if not self.leading:
             self.leading = True
             self.health.progressed()  # leading from now on; the stall clock starts here
@@ -201,10 +205,17 @@ class OutboxRelay:
                 break
         covered = last if blocked is None else blocked.notification_id - 1
         if covered > self.position:
-            await self.before_recording_position(covered)
-            await asyncio.to_thread(
-                self.app.recorder.insert_tracking, Tracking(self.position_name, covered)
-            )
+            # Notifications that publish nothing (most of reporting's) move the position
+            # in memory; it is written with the next publication, or once
+            # POSITION_WRITE_DISTANCE of them were passed, so a restart re-reads at most
+            # that many. The write does not wait for the disk (``record_position``):
+            # lost in a server crash, it only has events published again, which
+            # consumers drop as they drop any re-publication.
+            if deliveries or covered - self._written_position >= POSITION_WRITE_DISTANCE:
+                await self.before_recording_position(covered)
+                await asyncio.to_thread(self.app.inbox_recorder.record_position,
+                                        Tracking(self.position_name, covered))
+                self._written_position = covered
             self.position = covered
             self.blocked_at = None
             self.health.progressed()
@@ -256,7 +267,8 @@ class OutboxRelay:
         if not running:
             state = "stopped"
         elif not self.leading and self.leadership.exclusive:
-            # Another replica relays: its recorded position is in the shared store.
+            # Another replica relays: its recorded position is in the shared store (it
+            # may trail by notifications that publish nothing, see relay_once).
             with contextlib.suppress(Exception):
                 position = await asyncio.to_thread(self._recorded_position)
             state = "standby"
