@@ -17,11 +17,13 @@ import httpx
 import orjson
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from contracts import execution as execution_contract
+from services.execution.application import ExecutionApplication
 from services.execution.commands import CompleteTask, StartTask, SubmitTask
 from services.reporting.application import ReportingApplication
 from services.reporting.domain import ArchivedEvent, Timeline, entry_of, timeline_id
@@ -80,8 +82,9 @@ def durable_commands(context: BenchContext) -> list[Result]:
                                        reference=f"https://drive.example/{task_id}"), BEN)
             app.complete_task(CompleteTask(task_id=task_id), BEN)
     elapsed = time.perf_counter() - started  # read models caught up included
-    app.close()
     commands_per_second = COMMANDS_PER_TASK * n / elapsed
+    protocol_per_second = _store_protocol_only(app, task_ids)
+    app.close()
 
     with psycopg.connect(context.database_url, autocommit=True) as connection:
         connection.execute("CREATE TABLE IF NOT EXISTS bench_insert_baseline "
@@ -95,7 +98,31 @@ def durable_commands(context: BenchContext) -> list[Result]:
                    inserts_per_second, context.scale,
                    "open+assign, start, submit, complete via ExecutionApplication, its read models "
                    "followed as in the service and caught up at the end; baseline: "
-                   "1-row INSERT transactions")]
+                   "1-row INSERT transactions"),
+            result("commands.event_store_protocol_only.postgres", protocol_per_second,
+                   "commands/s", inserts_per_second, context.scale,
+                   "the ceiling under the figure above: only the event store's own reads and "
+                   "writes of a command (the library's recorder: load, then a locked insert "
+                   "of one prepared event), no domain, mapping or read models")]
+
+
+def _store_protocol_only(app: ExecutionApplication, task_ids: list[uuid.UUID]) -> float:
+    """Per command, what the library's PostgreSQL recorder does and nothing else: read the
+    aggregate's new events, then insert its next one (LOCK TABLE, NOTIFY, INSERT ... RETURNING,
+    COMMIT). The state is a stored event's own bytes, so no mapping or validation runs."""
+    recorder = app.recorder
+    stored = recorder.select_events(task_ids[0])[-1]
+    versions = {task_id: len(recorder.select_events(task_id)) for task_id in task_ids}
+    started = time.perf_counter()
+    for task_id, version in versions.items():
+        # As a cached aggregate is loaded: its events after the version in memory (none).
+        recorder.select_events(task_id, gt=version)
+        recorder.insert_events([StoredEvent(originator_id=task_id,
+                                            originator_version=version + 1,
+                                            topic=stored.topic, state=stored.state)])
+    elapsed = time.perf_counter() - started
+    assert all(len(recorder.select_events(t)) == v + 1 for t, v in versions.items())
+    return len(versions) / elapsed
 
 
 # 2. Commands over HTTP ----------------------------------------------------------
