@@ -23,7 +23,8 @@ def test_every_scenario_produces_figures_with_baselines(
     results = run("smoke", output)
     names = {r.name.split("@")[0] for r in results}
     assert {
-        "commands.use_case_layer.postgres", "http.start_task.throughput",
+        "commands.use_case_layer.postgres", "commands.event_store_protocol_only.postgres",
+        "http.start_task.throughput",
         "http.start_task.p99", "pipeline.sustained", "pipeline.commit_to_visible.p99",
         "replay.reporting_read_models", "audit.task_history.p99", "audit.campaign_as_of.p99",
         "audit.verify",
