@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Annotated, Any, Literal, Self, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Annotated, Literal, Self, TypeVar
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -64,6 +64,7 @@ from services.planning.representations import (
     RoutineOut,
     RoutinesRun,
     RoutineSummary,
+    Row,
     TeamDetail,
     TeamOut,
     TeamSummary,
@@ -98,11 +99,6 @@ CALENDAR_ORDER = ("start_date", "due_date", "uid")
 C = TypeVar("C")
 IfNoneMatch = Annotated[str | None, Header(
     description="the feed's ETag from an earlier answer: 304 while it is unchanged")]
-FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "the feed (RFC 5545); its ETag changes with its content",
-          "content": {ICS_MEDIA_TYPE: {"schema": {"type": "string"}}}},
-    304: {"description": "unchanged since the ETag given in If-None-Match"},
-}
 
 
 
@@ -458,7 +454,12 @@ def build_router(app: PlanningApplication, catalog: CatalogView, directory: Dire
                 response_class=Response, name=f"{label}_feed_{method.lower()}",
                 summary=f"{label.title()} feed (iCalendar)"
                         + (", headers only" if method == "HEAD" else ""),
-                responses=FEED_RESPONSES)
+                responses={
+                    200: {"description": "the feed (RFC 5545); its ETag changes with its "
+                                         "content",
+                          "content": {ICS_MEDIA_TYPE: {"schema": {"type": "string"}}}},
+                    304: {"description": "unchanged since the ETag given in If-None-Match"},
+                })
 
     # --- goals and KPIs -----------------------------------------------------------------
 
@@ -721,7 +722,7 @@ def _feed_window() -> tuple[dt.date, dt.date]:
     return today - dt.timedelta(days=FEED_PAST_DAYS), today + dt.timedelta(days=FEED_FUTURE_DAYS)
 
 
-def _ics(title: str, entries: list[dict[str, Any]], if_none_match: str | None) -> Response:
+def _ics(title: str, entries: Sequence[Row], if_none_match: str | None) -> Response:
     """The feed, or a 304 when the client's copy (If-None-Match) is still the feed:
     calendar clients poll, and most polls find nothing new. HEAD gets the same headers
     (the server leaves the body out)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from icalendar import Calendar, Event
@@ -12,7 +12,7 @@ from icalendar import Calendar, Event
 PRODUCT_ID = "-//Marketflow//Planning//EN"
 
 
-def ics_feed(title: str, entries: Iterable[dict[str, Any]]) -> bytes:
+def ics_feed(title: str, entries: Iterable[Mapping[str, Any]]) -> bytes:
     """One all-day VEVENT per launch and task (DTEND is exclusive: the day after)."""
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
